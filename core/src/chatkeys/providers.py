@@ -1,0 +1,237 @@
+"""Finding providers and calling their hooks.
+
+`Providers` loads every module registered under the entry-point group
+``chatkeys.providers`` (the built-in providers get no shortcut), records the
+ones that cannot work here with the reason, and wraps each hook so that
+"no provider answered" becomes a `NoProviderError` that names the algorithm
+and the distribution to install.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from importlib import metadata
+from typing import Any
+
+import pluggy
+
+from chatkeys import hookspecs
+from chatkeys.certificates import Certificate
+from chatkeys.chatkey import ChatKey
+from chatkeys.errors import ChatkeysError, NoProviderError, ProviderError
+from chatkeys.identity import Identity, NoSecrets, SecretSource
+from chatkeys.plugin import ENTRY_POINT_GROUP, PROJECT_NAME, ProviderInfo
+
+logger = logging.getLogger(__name__)
+
+
+class Providers:
+    """The installed providers, and typed entry points to their hooks."""
+
+    def __init__(self) -> None:
+        self._manager = pluggy.PluginManager(PROJECT_NAME)
+        self._manager.add_hookspecs(hookspecs)
+        self._infos: list[ProviderInfo] = []
+
+    @classmethod
+    def discover(cls, extra: Iterable[object] = ()) -> Providers:
+        """Load the providers installed under the entry-point group.
+
+        `extra` adds provider modules or objects that are not installed, for
+        tests of a provider under development.
+        """
+        providers = cls()
+        for entry_point in sorted(
+            metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda item: item.name
+        ):
+            distribution = entry_point.dist.name if entry_point.dist else entry_point.value
+            try:
+                module = entry_point.load()
+            except Exception as error:  # a broken provider must not stop the others
+                logger.warning("provider %s cannot be imported: %s", entry_point.name, error)
+                providers._infos.append(
+                    ProviderInfo(
+                        name=entry_point.name,
+                        distribution=distribution,
+                        version="",
+                        algorithms=(),
+                        available=False,
+                        reason=f"import failed: {type(error).__name__}: {error}",
+                    )
+                )
+                continue
+            providers.register(module, entry_point.name)
+        for index, plugin in enumerate(extra):
+            providers.register(plugin, f"extra-{index}")
+        return providers
+
+    def register(self, plugin: object, name: str) -> ProviderInfo | None:
+        """Register one provider; unavailable providers are listed but not called."""
+        info_hook = getattr(plugin, "chatkeys_provider_info", None)
+        if info_hook is None:
+            logger.warning("provider %s has no chatkeys_provider_info hook", name)
+            return None
+        info: ProviderInfo = info_hook()
+        self._infos.append(info)
+        if info.available:
+            self._manager.register(plugin, name=name)
+        else:
+            logger.info("provider %s is unavailable: %s", info.name, info.reason)
+        return info
+
+    @property
+    def infos(self) -> Sequence[ProviderInfo]:
+        """Every provider found, available or not, in load order."""
+        return tuple(self._infos)
+
+    def describe_algorithm_support(self, certificate: Certificate) -> str:
+        """Explain why no provider handles `certificate`, with the fix."""
+        algorithm = certificate.key_algorithm
+        subject = (
+            f"certificate {certificate.short_id} uses {algorithm.name} ({algorithm.oid})"
+        )
+        for info in self._infos:
+            if not info.available and any(a.oid == algorithm.oid for a in info.algorithms):
+                return f"{subject}; provider {info.name} handles it but is unavailable: {info.reason}"
+        if algorithm.distribution is None:
+            return f"{subject}, which no chatkeys provider supports"
+        return f"{subject}; no installed provider handles it: pip install {algorithm.distribution}"
+
+    def default_profile(self, certificate: Certificate) -> str:
+        """Return the default wire profile for `certificate`'s key algorithm."""
+        for info in self._infos:
+            if not info.available:
+                continue
+            for algorithm in info.algorithms:
+                if algorithm.oid == certificate.key_algorithm_oid and algorithm.profiles:
+                    return algorithm.profiles[0]
+        raise NoProviderError(self.describe_algorithm_support(certificate))
+
+    def load_identity(self, reference: str, secrets: SecretSource | None = None) -> Identity:
+        """Load an identity with the first provider that recognises `reference`."""
+        identity = self._call(
+            "chatkeys_load_identity", reference=reference, secrets=secrets or NoSecrets()
+        )
+        if identity is None:
+            raise NoProviderError(
+                f"no installed provider loads the identity {reference!r}: expected a "
+                "PEM or PKCS#12 file (chatkeys-soft, chatkeys-gost) or a pkcs11: URI "
+                "(chatkeys-pkcs11)"
+            )
+        return identity  # type: ignore[no-any-return]
+
+    def generate_identity(self, algorithm: str, subject: str) -> Identity:
+        """Generate a throwaway identity with a self-signed certificate."""
+        identity = self._call("chatkeys_generate_identity", algorithm=algorithm, subject=subject)
+        if identity is None:
+            names = sorted(
+                a.name
+                for info in self._infos
+                if info.available
+                for a in info.algorithms
+                if a.can_generate
+            )
+            raise NoProviderError(
+                f"no installed provider generates {algorithm!r} identities; "
+                f"available: {', '.join(names) or 'none'}"
+            )
+        return identity  # type: ignore[no-any-return]
+
+    def generate_chat_key(self, identity: Identity, profile: str) -> ChatKey:
+        """Generate a fresh chat key suited to `identity` and `profile`."""
+        chat_key = self._call("chatkeys_generate_chat_key", identity=identity, profile=profile)
+        if chat_key is None:
+            raise NoProviderError(
+                f"no installed provider makes chat keys for {identity!r} in profile "
+                f"{profile!r}; {self.describe_algorithm_support(identity.certificate)}"
+            )
+        return chat_key  # type: ignore[no-any-return]
+
+    def export_chat_key(
+        self, chat_key: ChatKey, recipient: Certificate, exporter: Identity, profile: str
+    ) -> bytes:
+        """Wrap `chat_key` for `recipient`."""
+        key_copy = self._call(
+            "chatkeys_export_chat_key",
+            chat_key=chat_key,
+            recipient=recipient,
+            exporter=exporter,
+            profile=profile,
+        )
+        if key_copy is None:
+            raise NoProviderError(
+                f"no installed provider exports chat keys in profile {profile!r}: "
+                f"{self.describe_algorithm_support(recipient)}"
+            )
+        return key_copy  # type: ignore[no-any-return]
+
+    def import_chat_key(
+        self, key_copy: bytes, identity: Identity, candidates: Sequence[Certificate]
+    ) -> ChatKey:
+        """Unwrap `key_copy` with `identity`."""
+        chat_key = self._call(
+            "chatkeys_import_chat_key",
+            key_copy=key_copy,
+            identity=identity,
+            candidates=tuple(candidates),
+        )
+        if chat_key is None:
+            raise NoProviderError(f"no installed provider imports key copies for {identity!r}")
+        return chat_key  # type: ignore[no-any-return]
+
+    def sign(self, data: bytes, identity: Identity, profile: str) -> bytes:
+        """Sign `data` with `identity`."""
+        signature = self._call("chatkeys_sign", data=data, identity=identity, profile=profile)
+        if signature is None:
+            raise NoProviderError(
+                f"no installed provider signs with {identity!r} in profile {profile!r}"
+            )
+        return signature  # type: ignore[no-any-return]
+
+    def verify(
+        self, data: bytes, signature: bytes, certificate: Certificate, profile: str
+    ) -> bool:
+        """Return whether `signature` over `data` verifies with `certificate`."""
+        valid = self._call(
+            "chatkeys_verify",
+            data=data,
+            signature=signature,
+            certificate=certificate,
+            profile=profile,
+        )
+        if valid is None:
+            raise NoProviderError(
+                f"no installed provider verifies in profile {profile!r}: "
+                f"{self.describe_algorithm_support(certificate)}"
+            )
+        return bool(valid)
+
+    def encrypt_message(self, chat_key: ChatKey, plaintext: bytes) -> bytes:
+        """Encrypt a message with `chat_key`."""
+        ciphertext = self._call(
+            "chatkeys_encrypt_message", chat_key=chat_key, plaintext=plaintext
+        )
+        if ciphertext is None:
+            raise NoProviderError(f"no installed provider implements cipher {chat_key.cipher!r}")
+        return ciphertext  # type: ignore[no-any-return]
+
+    def decrypt_message(self, chat_key: ChatKey, ciphertext: bytes) -> bytes:
+        """Decrypt a message with `chat_key`."""
+        plaintext = self._call(
+            "chatkeys_decrypt_message", chat_key=chat_key, ciphertext=ciphertext
+        )
+        if plaintext is None:
+            raise NoProviderError(f"no installed provider implements cipher {chat_key.cipher!r}")
+        return plaintext  # type: ignore[no-any-return]
+
+    def _call(self, hook_name: str, **kwargs: Any) -> Any:
+        hook = getattr(self._manager.hook, hook_name)
+        try:
+            return hook(**kwargs)
+        except ChatkeysError:
+            raise
+        except Exception as error:
+            raise ProviderError(
+                f"a provider failed in {hook_name}: {type(error).__name__}: {error}"
+            ) from error

@@ -1,0 +1,1 @@
+"""chatkeys-gost provider."""

@@ -1,0 +1,1 @@
+"""chatkeys-pkcs11 provider."""
