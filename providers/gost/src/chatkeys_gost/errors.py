@@ -1,15 +1,8 @@
 """Exceptions of the GOST provider.
 
-`GostError` is the base of everything this package raises on purpose. Classes
-that a provider hook raises also derive from the core class the hook contract
-names, so callers can catch either::
-
-    GostError (chatkeys.errors.ProviderError)
-    ├── GostKeyError                 a key, point or parameter set is invalid
-    ├── GostSignatureError           a signature cannot be made (+ SignatureError)
-    ├── GostIdentityError            an identity cannot be loaded (+ IdentityError)
-    ├── GostKeyImportError           a key copy cannot be opened (+ KeyImportError)
-    └── GostUnsupportedProfileError  (+ UnsupportedProfileError)
+Every exception raised on purpose by `chatkeys_gost` derives from `GostError`,
+itself a `chatkeys.errors.ProviderError`. Classes that a provider hook raises
+also derive from the matching core class, so callers may catch either.
 """
 
 from __future__ import annotations
@@ -22,9 +15,33 @@ from chatkeys.errors import (
     UnsupportedProfileError,
 )
 
+__all__ = [
+    "GostError",
+    "GostFormatError",
+    "GostIdentityError",
+    "GostKeyError",
+    "GostKeyImportError",
+    "GostKeySizeError",
+    "GostSignatureError",
+    "GostUnsupportedProfileError",
+    "GostUnwrapError",
+]
+
 
 class GostError(ProviderError):
-    """Base class of the errors raised by chatkeys-gost."""
+    """Base class of every error raised by the GOST provider."""
+
+
+class GostKeySizeError(GostError, ValueError):
+    """A key, IV, UKM or S-box name has the wrong size or an unknown value."""
+
+
+class GostUnwrapError(GostError, KeyImportError):
+    """A wrapped key fails its MAC check, so the key or KEK is wrong."""
+
+
+class GostFormatError(GostError, KeyImportError):
+    """A key copy does not have the exact structure of a known format."""
 
 
 class GostKeyError(GostError, ValueError):
@@ -40,7 +57,7 @@ class GostIdentityError(GostError, IdentityError):
 
 
 class GostKeyImportError(GostError, KeyImportError):
-    """A GOST key copy is malformed, tampered with or not for this identity."""
+    """A key copy cannot be opened with this identity and these candidates."""
 
 
 class GostUnsupportedProfileError(GostError, UnsupportedProfileError):
