@@ -59,7 +59,9 @@ _KNOWN_ALGORITHMS = {
 
 def key_algorithm(oid: str) -> KeyAlgorithm:
     """Describe the public-key algorithm `oid`, known or not."""
-    return _KNOWN_ALGORITHMS.get(oid, KeyAlgorithm(oid, f"unknown algorithm {oid}", None))
+    return _KNOWN_ALGORITHMS.get(
+        oid, KeyAlgorithm(oid, f"unknown algorithm {oid}", None)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +114,9 @@ class Certificate:
     def from_api_field(cls, value: str) -> Certificate:
         """Parse the API's `certificate` field (base64 of PEM or of DER)."""
         try:
-            decoded = base64.b64decode(_WHITESPACE.sub(b"", value.encode("ascii")), validate=True)
+            decoded = base64.b64decode(
+                _WHITESPACE.sub(b"", value.encode("ascii")), validate=True
+            )
         except (UnicodeEncodeError, binascii.Error) as error:
             raise InvalidCertificateError("the value is not base64") from error
         return cls.load(decoded)
@@ -127,14 +131,18 @@ def _pem_or_der_to_der(data: bytes) -> bytes:
     if stripped.startswith(b"-----BEGIN"):
         match = _PEM_BLOCK.search(stripped)
         if match is None:
-            raise InvalidCertificateError("PEM text without a complete CERTIFICATE block")
+            raise InvalidCertificateError(
+                "PEM text without a complete CERTIFICATE block"
+            )
         try:
             return base64.b64decode(_WHITESPACE.sub(b"", match["body"]), validate=True)
         except binascii.Error as error:
             raise InvalidCertificateError("the PEM body is not base64") from error
     if stripped[:1] == b"\x30":
         return data
-    raise InvalidCertificateError("neither PEM text nor DER (first byte is not SEQUENCE)")
+    raise InvalidCertificateError(
+        "neither PEM text nor DER (first byte is not SEQUENCE)"
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -152,13 +160,17 @@ def _parse_der(der: bytes) -> Certificate:
         spki = _der.expect(tbs[5], _der.SEQUENCE)
         algorithm, subject_key = _der.children(spki)
         algorithm_parts = _der.children(_der.expect(algorithm, _der.SEQUENCE))
-        oid = _der.decode_oid(_der.expect(algorithm_parts[0], _der.OBJECT_IDENTIFIER).value)
+        oid = _der.decode_oid(
+            _der.expect(algorithm_parts[0], _der.OBJECT_IDENTIFIER).value
+        )
         parameters = algorithm_parts[1].encoded if len(algorithm_parts) > 1 else b""
         bits = _der.expect(subject_key, _der.BIT_STRING).value
         if not bits or bits[0] != 0:
             raise _der.DerError("subjectPublicKey has unused bits")
     except (_der.DerError, ValueError, IndexError) as error:
-        raise InvalidCertificateError(f"not a valid X.509 certificate: {error}") from error
+        raise InvalidCertificateError(
+            f"not a valid X.509 certificate: {error}"
+        ) from error
     return Certificate(
         der=der,
         fingerprint=hashlib.sha256(der).hexdigest(),

@@ -45,11 +45,15 @@ class Providers:
         for entry_point in sorted(
             metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda item: item.name
         ):
-            distribution = entry_point.dist.name if entry_point.dist else entry_point.value
+            distribution = (
+                entry_point.dist.name if entry_point.dist else entry_point.value
+            )
             try:
                 module = entry_point.load()
             except Exception as error:  # a broken provider must not stop the others
-                logger.warning("provider %s cannot be imported: %s", entry_point.name, error)
+                logger.warning(
+                    "provider %s cannot be imported: %s", entry_point.name, error
+                )
                 providers._infos.append(
                     ProviderInfo(
                         name=entry_point.name,
@@ -88,15 +92,22 @@ class Providers:
     def describe_algorithm_support(self, certificate: Certificate) -> str:
         """Explain why no provider handles `certificate`, with the fix."""
         algorithm = certificate.key_algorithm
-        subject = (
-            f"certificate {certificate.short_id} uses {algorithm.name} ({algorithm.oid})"
-        )
+        subject = f"certificate {certificate.short_id} uses {algorithm.name}"
+        subject += f" ({algorithm.oid})"
         for info in self._infos:
-            if not info.available and any(a.oid == algorithm.oid for a in info.algorithms):
-                return f"{subject}; provider {info.name} handles it but is unavailable: {info.reason}"
+            if not info.available and any(
+                a.oid == algorithm.oid for a in info.algorithms
+            ):
+                return (
+                    f"{subject}; provider {info.name} handles it but is "
+                    f"unavailable: {info.reason}"
+                )
         if algorithm.distribution is None:
             return f"{subject}, which no chatkeys provider supports"
-        return f"{subject}; no installed provider handles it: pip install {algorithm.distribution}"
+        return (
+            f"{subject}; no installed provider handles it: "
+            f"pip install {algorithm.distribution}"
+        )
 
     def default_profile(self, certificate: Certificate) -> str:
         """Return the default wire profile for `certificate`'s key algorithm."""
@@ -104,14 +115,21 @@ class Providers:
             if not info.available:
                 continue
             for algorithm in info.algorithms:
-                if algorithm.oid == certificate.key_algorithm_oid and algorithm.profiles:
+                if (
+                    algorithm.oid == certificate.key_algorithm_oid
+                    and algorithm.profiles
+                ):
                     return algorithm.profiles[0]
         raise NoProviderError(self.describe_algorithm_support(certificate))
 
-    def load_identity(self, reference: str, secrets: SecretSource | None = None) -> Identity:
+    def load_identity(
+        self, reference: str, secrets: SecretSource | None = None
+    ) -> Identity:
         """Load an identity with the first provider that recognises `reference`."""
         identity = self._call(
-            "chatkeys_load_identity", reference=reference, secrets=secrets or NoSecrets()
+            "chatkeys_load_identity",
+            reference=reference,
+            secrets=secrets or NoSecrets(),
         )
         if identity is None:
             raise NoProviderError(
@@ -123,7 +141,9 @@ class Providers:
 
     def generate_identity(self, algorithm: str, subject: str) -> Identity:
         """Generate a throwaway identity with a self-signed certificate."""
-        identity = self._call("chatkeys_generate_identity", algorithm=algorithm, subject=subject)
+        identity = self._call(
+            "chatkeys_generate_identity", algorithm=algorithm, subject=subject
+        )
         if identity is None:
             names = sorted(
                 a.name
@@ -140,7 +160,9 @@ class Providers:
 
     def generate_chat_key(self, identity: Identity, profile: str) -> ChatKey:
         """Generate a fresh chat key suited to `identity` and `profile`."""
-        chat_key = self._call("chatkeys_generate_chat_key", identity=identity, profile=profile)
+        chat_key = self._call(
+            "chatkeys_generate_chat_key", identity=identity, profile=profile
+        )
         if chat_key is None:
             raise NoProviderError(
                 f"no installed provider makes chat keys for {identity!r} in profile "
@@ -149,7 +171,11 @@ class Providers:
         return chat_key  # type: ignore[no-any-return]
 
     def export_chat_key(
-        self, chat_key: ChatKey, recipient: Certificate, exporter: Identity, profile: str
+        self,
+        chat_key: ChatKey,
+        recipient: Certificate,
+        exporter: Identity,
+        profile: str,
     ) -> bytes:
         """Wrap `chat_key` for `recipient`."""
         key_copy = self._call(
@@ -177,12 +203,16 @@ class Providers:
             candidates=tuple(candidates),
         )
         if chat_key is None:
-            raise NoProviderError(f"no installed provider imports key copies for {identity!r}")
+            raise NoProviderError(
+                f"no installed provider imports key copies for {identity!r}"
+            )
         return chat_key  # type: ignore[no-any-return]
 
     def sign(self, data: bytes, identity: Identity, profile: str) -> bytes:
         """Sign `data` with `identity`."""
-        signature = self._call("chatkeys_sign", data=data, identity=identity, profile=profile)
+        signature = self._call(
+            "chatkeys_sign", data=data, identity=identity, profile=profile
+        )
         if signature is None:
             raise NoProviderError(
                 f"no installed provider signs with {identity!r} in profile {profile!r}"
@@ -213,7 +243,9 @@ class Providers:
             "chatkeys_encrypt_message", chat_key=chat_key, plaintext=plaintext
         )
         if ciphertext is None:
-            raise NoProviderError(f"no installed provider implements cipher {chat_key.cipher!r}")
+            raise NoProviderError(
+                f"no installed provider implements cipher {chat_key.cipher!r}"
+            )
         return ciphertext  # type: ignore[no-any-return]
 
     def decrypt_message(self, chat_key: ChatKey, ciphertext: bytes) -> bytes:
@@ -222,7 +254,9 @@ class Providers:
             "chatkeys_decrypt_message", chat_key=chat_key, ciphertext=ciphertext
         )
         if plaintext is None:
-            raise NoProviderError(f"no installed provider implements cipher {chat_key.cipher!r}")
+            raise NoProviderError(
+                f"no installed provider implements cipher {chat_key.cipher!r}"
+            )
         return plaintext  # type: ignore[no-any-return]
 
     def _call(self, hook_name: str, **kwargs: Any) -> Any:
