@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from chatkeys.certificates import Certificate
+from chatkeys.errors import InvalidCertificateError
 from chatkeys_soft import der
 
 OID_RSA = "1.2.840.113549.1.1.1"
@@ -93,14 +95,23 @@ def curve_of(certificate: Certificate) -> ec.EllipticCurve | None:
 def recipient_key(certificate: Certificate) -> RecipientKey | None:
     """Return the export data of `certificate`, or None when it is not this provider's.
 
-    Raises ValueError when the certificate claims a handled algorithm but its
-    public key does not parse.
+    Raises `InvalidCertificateError` when the certificate names a handled
+    algorithm but its public key does not parse as one.
     """
     if not is_own_certificate(certificate):
         return None
-    public_key = load_der_public_key(certificate.spki)
+    try:
+        public_key = load_der_public_key(certificate.spki)
+    except (ValueError, UnsupportedAlgorithm) as error:
+        raise InvalidCertificateError(
+            f"certificate {certificate.short_id}: invalid "
+            f"{certificate.key_algorithm.name} public key"
+        ) from error
     if not isinstance(public_key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
-        raise ValueError(f"unexpected public key type {type(public_key).__name__}")
+        raise InvalidCertificateError(
+            f"certificate {certificate.short_id}: public key of type "
+            f"{type(public_key).__name__} does not fit its algorithm"
+        )
     curve = (
         public_key.curve if isinstance(public_key, ec.EllipticCurvePublicKey) else None
     )
