@@ -1,0 +1,316 @@
+"""Registration: phone confirmation and certificate registration.
+
+A phone request sends a six-digit code (in development mode it is logged and
+kept in memory, because SMS delivery is not implemented). Confirming the code
+creates the profile on first use and returns a registration token, which
+registers one certificate after proving possession of its private key. The
+first certificate activates the profile and creates its chats; a later one is
+added to the profile as a new device.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+from typing import Any
+
+from chatkeys.certificates import Certificate
+from chatkeys.errors import InvalidCertificateError, InvalidPhoneError
+from chatkeys_server import chats, records
+from chatkeys_server.errors import RequestRejected
+from chatkeys_server.phones import normalise_phone
+from chatkeys_server.state import ServerState
+from chatkeys_server.tokens import SCOPE_REGISTER
+from chatkeys_server.validation import (
+    decode_base64,
+    get_optional_string,
+    get_string,
+    invalid,
+    require_object,
+)
+
+logger = logging.getLogger(__name__)
+
+PROFILE_TYPES = {"FL": 1, "IP": 2, "UL": 3}
+PROFILE_TEXT_FIELDS = {
+    "profileName": "name",
+    "profileCompany": "company",
+    "profileTitle": "title",
+}
+PROFILE_UPDATES = {
+    "name": "UPDATE profiles SET name = ? WHERE pid = ?",
+    "company": "UPDATE profiles SET company = ? WHERE pid = ?",
+    "title": "UPDATE profiles SET title = ? WHERE pid = ?",
+    "type": "UPDATE profiles SET type = ? WHERE pid = ?",
+}
+
+
+def _code_hash(secret: bytes, request_id: str, code: str) -> str:
+    return hmac.new(secret, f"{request_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _profile_fields(body: dict[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name, column in PROFILE_TEXT_FIELDS.items():
+        value = get_optional_string(body, name)
+        if value is not None:
+            fields[column] = value
+    profile_type = body.get("profileType")
+    if profile_type is not None:
+        if isinstance(profile_type, str) and profile_type.upper() in PROFILE_TYPES:
+            profile_type = PROFILE_TYPES[profile_type.upper()]
+        if (
+            isinstance(profile_type, bool)
+            or not isinstance(profile_type, int)
+            or profile_type not in PROFILE_TYPES.values()
+        ):
+            raise invalid(
+                "profileType",
+                "1 (FL), 2 (IP) or 3 (UL); 0 (SYS) is reserved for the system contact",
+            )
+        fields["type"] = profile_type
+    return fields
+
+
+def registry_phone(state: ServerState, body: Any) -> dict[str, Any]:
+    """Start a phone confirmation and return its request id."""
+    body = require_object(body)
+    raw_phone = get_string(body, "phone")
+    try:
+        phone = normalise_phone(raw_phone)
+    except InvalidPhoneError as error:
+        raise RequestRejected(
+            422, "invalid_phone", f"field 'phone': {error}"
+        ) from error
+    fields = _profile_fields(body)
+
+    request_id = records.new_id()
+    code = f"{secrets.randbelow(10**6):06d}"
+    with state.store.write() as connection:
+        connection.execute(
+            "DELETE FROM phone_requests WHERE expires < ?", (time.time(),)
+        )
+        connection.execute(
+            "INSERT INTO phone_requests (request_id, phone, profile_fields, code_hash, "
+            "expires) VALUES (?, ?, ?, ?, ?)",
+            (
+                request_id,
+                phone,
+                json.dumps(fields),
+                _code_hash(state.config.jwt_secret, request_id, code),
+                time.time() + state.config.phone_request_lifetime,
+            ),
+        )
+
+    if state.config.development:
+        state.codes.remember(request_id, phone, code)
+        logger.info(
+            "development mode: confirmation code for phone %s (request %s) is %s",
+            phone,
+            request_id,
+            code,
+        )
+    else:
+        logger.warning(
+            "SMS delivery is not implemented: the code of request %s for phone %s "
+            "was not sent; run the server in development mode to read codes",
+            request_id,
+            phone,
+        )
+    return {"requestId": request_id}
+
+
+def confirm_phone(state: ServerState, body: Any) -> dict[str, Any]:
+    """Check a confirmation code; return a registration token and the profile id."""
+    body = require_object(body)
+    request_id = get_string(body, "requestId")
+    code = get_string(body, "code")
+
+    rejection: RequestRejected | None = None
+    with state.store.write() as connection:
+        row = connection.execute(
+            "SELECT * FROM phone_requests WHERE request_id = ?", (request_id,)
+        ).fetchone()
+        if row is None:
+            raise RequestRejected(
+                404,
+                "unknown_request",
+                f"requestId {request_id!r} is unknown: request a new code",
+            )
+        if row["confirmed"]:
+            raise RequestRejected(
+                409, "request_used", f"requestId {request_id!r} was already confirmed"
+            )
+        if row["expires"] < time.time():
+            raise RequestRejected(
+                410,
+                "request_expired",
+                f"requestId {request_id!r} has expired: request a new code",
+            )
+        if row["attempts"] >= state.config.max_code_attempts:
+            raise RequestRejected(
+                429,
+                "too_many_attempts",
+                f"requestId {request_id!r} has no attempts left: request a new code",
+            )
+        expected = row["code_hash"]
+        if not hmac.compare_digest(
+            expected, _code_hash(state.config.jwt_secret, request_id, code)
+        ):
+            connection.execute(
+                "UPDATE phone_requests SET attempts = attempts + 1 "
+                "WHERE request_id = ?",
+                (request_id,),
+            )
+            left = state.config.max_code_attempts - row["attempts"] - 1
+            rejection = RequestRejected(
+                422, "wrong_code", f"field 'code' is wrong; {left} attempts left"
+            )
+        else:
+            connection.execute(
+                "UPDATE phone_requests SET confirmed = 1 WHERE request_id = ?",
+                (request_id,),
+            )
+            pid = _profile_for_phone(
+                connection, row["phone"], json.loads(row["profile_fields"])
+            )
+            token = state.tokens.issue_registration(pid)
+            claims = state.tokens.verify(token, SCOPE_REGISTER)
+            connection.execute(
+                "INSERT INTO registration_tokens (jti, pid) VALUES (?, ?)",
+                (claims.jti, pid),
+            )
+    if rejection is not None:
+        logger.warning("wrong confirmation code for request %s", request_id)
+        raise rejection
+    return {"registrationToken": token, "pid": pid}
+
+
+def _profile_for_phone(connection: Any, phone: str, fields: dict[str, Any]) -> str:
+    row = connection.execute(
+        "SELECT pid FROM profiles WHERE phone = ?", (phone,)
+    ).fetchone()
+    if row is not None:
+        pid = str(row["pid"])
+        for column, value in fields.items():
+            connection.execute(PROFILE_UPDATES[column], (value, pid))
+        return pid
+    pid = records.new_id()
+    connection.execute(
+        "INSERT INTO profiles (pid, phone, name, company, title, type, created) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            pid,
+            phone,
+            fields.get("name", ""),
+            fields.get("company", ""),
+            fields.get("title", ""),
+            fields.get("type", 1),
+            time.time(),
+        ),
+    )
+    return pid
+
+
+def register_certificate(state: ServerState, token: str, body: Any) -> dict[str, Any]:
+    """Register a certificate to the profile of a registration token.
+
+    `body["sign"]` must be a signature of the token's UTF-8 bytes made with
+    the certificate's private key.
+    """
+    claims = state.tokens.verify(token, SCOPE_REGISTER)
+    body = require_object(body)
+    try:
+        certificate = Certificate.from_api_field(get_string(body, "certificate"))
+    except InvalidCertificateError as error:
+        raise RequestRejected(
+            422,
+            "invalid_certificate",
+            f"field 'certificate' is not a certificate: {error}",
+        ) from error
+    sign = decode_base64(get_string(body, "sign"), "sign")
+    if not state.checker.is_supported(certificate):
+        raise RequestRejected(
+            422,
+            "unsupported_algorithm",
+            f"field 'certificate': {state.checker.unsupported_reason(certificate)}",
+        )
+    if not state.checker.verify(token.encode("utf-8"), sign, certificate):
+        logger.warning(
+            "registration of certificate %s to profile %s rejected: bad signature",
+            certificate.short_id,
+            claims.pid,
+        )
+        raise RequestRejected(
+            403,
+            "bad_signature",
+            "field 'sign' is not a signature of the registration token made with "
+            "the certificate's private key",
+        )
+
+    with state.store.write() as connection:
+        cid = _add_certificate(state, connection, claims.pid, claims.jti, certificate)
+    return {"pid": claims.pid, "cid": cid}
+
+
+def _add_certificate(
+    state: ServerState, connection: Any, pid: str, jti: str, certificate: Certificate
+) -> str:
+    token_row = connection.execute(
+        "SELECT cid FROM registration_tokens WHERE jti = ? AND pid = ?", (jti, pid)
+    ).fetchone()
+    if token_row is None:
+        raise RequestRejected(401, "invalid_token", "the registration token is unknown")
+    existing = connection.execute(
+        "SELECT cid, pid FROM certificates WHERE fingerprint = ?",
+        (certificate.fingerprint,),
+    ).fetchone()
+    if existing is not None and existing["pid"] != pid:
+        raise RequestRejected(
+            409,
+            "certificate_taken",
+            f"certificate {certificate.short_id} is registered to another profile",
+        )
+    if token_row["cid"] is not None:
+        if existing is not None and existing["cid"] == token_row["cid"]:
+            return str(existing["cid"])
+        raise RequestRejected(
+            401,
+            "token_used",
+            "the registration token was already used for another certificate: "
+            "confirm the phone again",
+        )
+    if existing is not None:
+        connection.execute(
+            "UPDATE registration_tokens SET cid = ? WHERE jti = ?",
+            (existing["cid"], jti),
+        )
+        return str(existing["cid"])
+
+    cid = records.new_id()
+    connection.execute(
+        "INSERT INTO certificates (cid, pid, der, fingerprint, registered) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (cid, pid, certificate.der, certificate.fingerprint, time.time()),
+    )
+    connection.execute(
+        "UPDATE registration_tokens SET cid = ? WHERE jti = ?", (cid, jti)
+    )
+    activated = connection.execute(
+        "SELECT activated FROM profiles WHERE pid = ?", (pid,)
+    ).fetchone()["activated"]
+    if activated is None:
+        chats.activate_profile(connection, pid, state.system)
+        logger.info("profile %s activated with certificate %s", pid, cid)
+    else:
+        system_chat = connection.execute(
+            "SELECT id FROM chats WHERE pair = ?", (f"system:{pid}",)
+        ).fetchone()
+        if system_chat is not None:
+            state.system.share(connection, system_chat["id"])
+        logger.info("certificate %s added to profile %s", cid, pid)
+    return cid

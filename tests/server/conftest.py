@@ -1,0 +1,379 @@
+"""Fixtures of the server tests: providers, servers and an API client helper.
+
+The server is driven in-process through httpx's ASGITransport (on an event
+loop in a background thread, so the tests stay synchronous) or over real
+HTTP through `chatkeys_server.testing.run_server`. Signatures, key copies
+and certificates come from real providers.
+
+When the installed RSA/EC provider cannot generate ``ec-p256`` identities,
+`StandInEcProvider` takes its place: a test-only P-256 provider on
+pyca/cryptography (ECDSA-SHA256 signatures; key copies as ephemeral ECDH,
+HKDF-SHA256 and AES-256-GCM). The server treats it like any other provider.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio.from_thread
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.x509.oid import NameOID
+
+from chatkeys.certificates import Certificate
+from chatkeys.chatkey import ChatKey
+from chatkeys.errors import KeyImportError
+from chatkeys.identity import Identity
+from chatkeys.plugin import PROFILE_CMS, AlgorithmInfo, ProviderInfo, hookimpl
+from chatkeys.providers import Providers
+from chatkeys_server.app import create_app
+from chatkeys_server.config import ServerConfig
+from chatkeys_server.state import ServerState
+
+EC_OID = "1.2.840.10045.2.1"
+ALGORITHM = "ec-p256"
+_POINT_SIZE = 65
+_NONCE_SIZE = 12
+
+
+class StandInIdentity(Identity):
+    """A P-256 key in memory with a self-signed certificate."""
+
+    def __init__(self, key: ec.EllipticCurvePrivateKey, subject: str) -> None:
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+        now = datetime.datetime.now(datetime.UTC)
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256())
+        )
+        self.key = key
+        self.provider = "ec-standin"
+        self.certificate = Certificate.from_der(
+            certificate.public_bytes(serialization.Encoding.DER)
+        )
+        self.reference = f"generated:{subject}"
+
+
+def _public_key(certificate: Certificate) -> ec.EllipticCurvePublicKey | None:
+    if certificate.key_algorithm_oid != EC_OID:
+        return None
+    key = x509.load_der_x509_certificate(certificate.der).public_key()
+    return key if isinstance(key, ec.EllipticCurvePublicKey) else None
+
+
+def _wrapping_key(shared_secret: bytes) -> bytes:
+    return HKDF(hashes.SHA256(), 32, salt=None, info=b"stand-in key copy").derive(
+        shared_secret
+    )
+
+
+class StandInEcProvider:
+    """Test-only P-256 provider, used only when no installed one generates ec-p256."""
+
+    @hookimpl
+    def chatkeys_provider_info(self) -> ProviderInfo:
+        return ProviderInfo(
+            name="ec-standin",
+            distribution="tests",
+            version="0",
+            algorithms=(
+                AlgorithmInfo(ALGORITHM, EC_OID, "P-256 (tests)", (PROFILE_CMS,)),
+            ),
+        )
+
+    @hookimpl
+    def chatkeys_generate_identity(
+        self, algorithm: str, subject: str
+    ) -> Identity | None:
+        if algorithm != ALGORITHM:
+            return None
+        return StandInIdentity(ec.generate_private_key(ec.SECP256R1()), subject)
+
+    @hookimpl
+    def chatkeys_generate_chat_key(
+        self, identity: Identity, profile: str
+    ) -> ChatKey | None:
+        if not isinstance(identity, StandInIdentity):
+            return None
+        return ChatKey("aes-256-gcm", os.urandom(32))
+
+    @hookimpl
+    def chatkeys_export_chat_key(
+        self,
+        chat_key: ChatKey,
+        recipient: Certificate,
+        exporter: Identity,
+        profile: str,
+    ) -> bytes | None:
+        public_key = _public_key(recipient)
+        if public_key is None:
+            return None
+        ephemeral = ec.generate_private_key(ec.SECP256R1())
+        point = ephemeral.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        nonce = os.urandom(_NONCE_SIZE)
+        wrapping_key = _wrapping_key(ephemeral.exchange(ec.ECDH(), public_key))
+        return (
+            point + nonce + AESGCM(wrapping_key).encrypt(nonce, chat_key.secret, point)
+        )
+
+    @hookimpl
+    def chatkeys_import_chat_key(
+        self, key_copy: bytes, identity: Identity, candidates: Sequence[Certificate]
+    ) -> ChatKey | None:
+        if not isinstance(identity, StandInIdentity):
+            return None
+        point = key_copy[:_POINT_SIZE]
+        nonce = key_copy[_POINT_SIZE : _POINT_SIZE + _NONCE_SIZE]
+        try:
+            ephemeral = ec.EllipticCurvePublicKey.from_encoded_point(
+                ec.SECP256R1(), point
+            )
+            wrapping_key = _wrapping_key(identity.key.exchange(ec.ECDH(), ephemeral))
+            secret = AESGCM(wrapping_key).decrypt(
+                nonce, key_copy[_POINT_SIZE + _NONCE_SIZE :], point
+            )
+        except (ValueError, InvalidTag) as error:
+            raise KeyImportError(
+                "the key copy does not open with this identity"
+            ) from error
+        return ChatKey("aes-256-gcm", secret)
+
+    @hookimpl
+    def chatkeys_sign(
+        self, data: bytes, identity: Identity, profile: str
+    ) -> bytes | None:
+        if not isinstance(identity, StandInIdentity):
+            return None
+        return identity.key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+    @hookimpl
+    def chatkeys_verify(
+        self, data: bytes, signature: bytes, certificate: Certificate, profile: str
+    ) -> bool | None:
+        public_key = _public_key(certificate)
+        if public_key is None:
+            return None
+        try:
+            public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+
+def _discover_providers() -> Providers:
+    try:
+        installed = Providers.discover()
+    except Exception:  # a provider still under construction may fail to register
+        installed = None
+    if installed is not None and any(
+        info.available
+        and any(a.name == ALGORITHM and a.can_generate for a in info.algorithms)
+        for info in installed.infos
+    ):
+        return installed
+    fallback = Providers()
+    fallback.register(StandInEcProvider(), "ec-standin")
+    return fallback
+
+
+@pytest.fixture(scope="session")
+def providers() -> Providers:
+    """The installed providers, or the P-256 stand-in when none generates ec-p256."""
+    return _discover_providers()
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> ServerConfig:
+    """A development-mode configuration with a fresh database."""
+    return ServerConfig(db_path=tmp_path / "server.db", development=True)
+
+
+class InProcessClient:
+    """A synchronous face of an httpx.AsyncClient on the ASGI app, in one event loop."""
+
+    def __init__(self, portal: Any, client: httpx.AsyncClient) -> None:
+        self._portal = portal
+        self._client = client
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        async def call() -> httpx.Response:
+            return await self._client.request(method, url, **kwargs)
+
+        response: httpx.Response = self._portal.call(call)
+        return response
+
+
+@dataclass
+class Session:
+    """A logged-in client: its identity, profile, certificate and token."""
+
+    identity: Identity
+    pid: str
+    cid: str
+    token: str
+    phone: str
+
+
+class Api:
+    """Client side of the API for tests, over any client with `request()`."""
+
+    def __init__(self, http: Any, state: ServerState, providers: Providers) -> None:
+        self.http = http
+        self.state = state
+        self.providers = providers
+
+    def post(
+        self, path: str, body: Any = None, token: str | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        if body is not None:
+            kwargs["json"] = body
+        return self.http.request("POST", f"/api/v2/{path}", headers=headers, **kwargs)
+
+    def data(self, response: httpx.Response) -> Any:
+        assert response.status_code == 200, response.text
+        payload = response.json()
+        assert payload["success"] is True
+        return payload["data"]
+
+    def new_identity(self, subject: str = "tester") -> Identity:
+        return self.providers.generate_identity(ALGORITHM, subject)
+
+    def sign(self, data: bytes, identity: Identity) -> str:
+        return base64.b64encode(
+            self.providers.sign(data, identity, PROFILE_CMS)
+        ).decode()
+
+    def registration_token(self, phone: str, **profile: Any) -> tuple[str, str]:
+        request_id = self.data(self.post("registryPhone", {"phone": phone, **profile}))[
+            "requestId"
+        ]
+        code = self.state.codes.for_request(request_id)
+        confirmed = self.data(
+            self.post("confirmPhone", {"requestId": request_id, "code": code})
+        )
+        return confirmed["registrationToken"], confirmed["pid"]
+
+    def register(
+        self, phone: str, identity: Identity | None = None, **profile: Any
+    ) -> Session:
+        identity = identity or self.new_identity(phone)
+        token, pid = self.registration_token(phone, **profile)
+        registered = self.data(
+            self.post(
+                "certificateRegistration/",
+                {
+                    "certificate": identity.certificate.to_api_field(),
+                    "sign": self.sign(token.encode(), identity),
+                },
+                token=token,
+            )
+        )
+        assert registered["pid"] == pid
+        session = self.login(identity)
+        session.phone = phone
+        return session
+
+    def login(self, identity: Identity) -> Session:
+        challenge = self.data(
+            self.post("auth", {"certificate": identity.certificate.to_api_field()})
+        )
+        signed = self.sign(base64.b64decode(challenge["challenge"]), identity)
+        login = self.data(
+            self.post(
+                "confirmAuth", {"challengeId": challenge["challengeId"], "sign": signed}
+            )
+        )
+        return Session(identity, login["pid"], login["cid"], login["token"], "")
+
+    def chats(self, session: Session, body: Any = None) -> list[dict[str, Any]]:
+        chats: list[dict[str, Any]] = self.data(
+            self.post("chats/", body, token=session.token)
+        )
+        return chats
+
+    def chat_with(self, session: Session, predicate: Any) -> dict[str, Any]:
+        matches = [chat for chat in self.chats(session) if predicate(chat)]
+        assert len(matches) == 1, matches
+        return matches[0]
+
+    def copies(
+        self,
+        session: Session,
+        chat: dict[str, Any],
+        chat_key: ChatKey,
+        recipients: Sequence[dict[str, Any]],
+    ) -> list[dict[str, str]]:
+        entries = []
+        for recipient in recipients:
+            certificate = Certificate.from_api_field(recipient["certificate"])
+            copy = self.providers.export_chat_key(
+                chat_key, certificate, session.identity, PROFILE_CMS
+            )
+            entries.append(
+                {
+                    "chatId": chat["id"],
+                    "pid": recipient["pid"],
+                    "cid": recipient["cid"],
+                    "key": base64.b64encode(copy).decode(),
+                    "sign": self.sign(copy, session.identity),
+                }
+            )
+        return entries
+
+    def send_copies(
+        self, session: Session, entries: Sequence[dict[str, str]]
+    ) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = self.data(
+            self.post("chatsKeys/", {"keys": list(entries)}, token=session.token)
+        )["results"]
+        return results
+
+    def import_key(self, session: Session, chat: dict[str, Any]) -> ChatKey:
+        assert chat["chatKey"] is not None
+        candidates = [
+            Certificate.from_api_field(c["certificate"]) for c in chat["certificates"]
+        ]
+        return self.providers.import_chat_key(
+            base64.b64decode(chat["chatKey"]["key"]), session.identity, candidates
+        )
+
+
+@pytest.fixture
+def api(config: ServerConfig, providers: Providers) -> Iterator[Api]:
+    """The API of an in-process server with a fresh database."""
+    app = create_app(config, providers)
+    state: ServerState = app.state.chatkeys
+    with anyio.from_thread.start_blocking_portal() as portal:
+
+        async def open_client() -> httpx.AsyncClient:
+            return httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://server.test"
+            )
+
+        client = portal.call(open_client)
+        try:
+            yield Api(InProcessClient(portal, client), state, providers)
+        finally:
+            portal.call(client.aclose)
+            state.close()
