@@ -41,6 +41,7 @@ from chatkeys.providers import Providers
 from chatkeys_server.app import create_app
 from chatkeys_server.config import ServerConfig
 from chatkeys_server.state import ServerState
+from chatkeys_server.testing import run_server
 
 EC_OID = "1.2.840.10045.2.1"
 ALGORITHM = "ec-p256"
@@ -377,3 +378,24 @@ def api(config: ServerConfig, providers: Providers) -> Iterator[Api]:
         finally:
             portal.call(client.aclose)
             state.close()
+
+
+@pytest.fixture
+def live_api(config: ServerConfig, providers: Providers) -> Iterator[Any]:
+    """A factory of `Api` clients of one server running on loopback over real HTTP.
+
+    Each call opens its own connection pool, so threads can use one each.
+    """
+    with run_server(config, providers) as server:
+        clients: list[httpx.Client] = []
+
+        def connect() -> Api:
+            http = httpx.Client(base_url=server.base_url, timeout=30)
+            clients.append(http)
+            return Api(http, server.state, providers)
+
+        try:
+            yield connect
+        finally:
+            for http in clients:
+                http.close()
