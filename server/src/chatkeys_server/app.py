@@ -28,7 +28,7 @@ from chatkeys_server.config import ServerConfig
 from chatkeys_server.errors import RequestRejected
 from chatkeys_server.phones import normalise_phone
 from chatkeys_server.state import ServerState
-from chatkeys_server.tokens import bearer_token
+from chatkeys_server.tokens import SCOPE_REGISTER, bearer_token
 from chatkeys_server.validation import get_string_list, read_json, require_object
 
 logger = logging.getLogger(__name__)
@@ -75,11 +75,14 @@ async def confirm_phone(request: Request) -> Response:
 
 
 async def certificate_registration(request: Request) -> Response:
+    state = _state(request)
     token = bearer_token(request.headers.get("authorization"))
+    claims = state.tokens.verify(token, SCOPE_REGISTER)
+    request.state.caller = (claims.pid, None)
     body = await _body(request)
     return success(
         await run_in_threadpool(
-            registration.register_certificate, _state(request), token, body
+            registration.register_certificate, state, token, claims, body
         )
     )
 
@@ -170,7 +173,16 @@ def _log_rejection(request: Request, status: int, code: str) -> None:
         request.url.path,
         status,
         code,
-        "" if caller is None else f" (profile {caller[0]}, certificate {caller[1]})",
+        _caller_ids(caller),
+    )
+
+
+def _caller_ids(caller: tuple[str, str | None] | None) -> str:
+    if caller is None:
+        return ""
+    pid, cid = caller
+    return (
+        f" (profile {pid})" if cid is None else f" (profile {pid}, certificate {cid})"
     )
 
 

@@ -24,7 +24,7 @@ from chatkeys_server import chats, records
 from chatkeys_server.errors import RequestRejected
 from chatkeys_server.phones import normalise_phone
 from chatkeys_server.state import ServerState
-from chatkeys_server.tokens import SCOPE_REGISTER
+from chatkeys_server.tokens import SCOPE_REGISTER, TokenClaims
 from chatkeys_server.validation import (
     decode_base64,
     get_optional_string,
@@ -216,13 +216,15 @@ def _profile_for_phone(connection: Any, phone: str, fields: dict[str, Any]) -> s
     return pid
 
 
-def register_certificate(state: ServerState, token: str, body: Any) -> dict[str, Any]:
+def register_certificate(
+    state: ServerState, token: str, claims: TokenClaims, body: Any
+) -> dict[str, Any]:
     """Register a certificate to the profile of a registration token.
 
-    `body["sign"]` must be a signature of the token's UTF-8 bytes made with
-    the certificate's private key.
+    `claims` are the verified claims of `token`. `body["sign"]` must be a
+    signature of the token's UTF-8 bytes made with the certificate's private
+    key.
     """
-    claims = state.tokens.verify(token, SCOPE_REGISTER)
     body = require_object(body)
     try:
         certificate = Certificate.from_api_field(get_string(body, "certificate"))
