@@ -3,9 +3,10 @@
 This provider loads identities from ``pkcs11:`` URIs and performs the
 private-key steps on the token: signatures (RSA, ECDSA, GOST through vendor
 mechanisms) and the decryption or key agreement that opens a ``cms`` key
-copy. Everything that needs only public keys or the chat key itself (export
-to a recipient, verification, message encryption) is left to chatkeys-soft
-and chatkeys-gost, so the export hook is not implemented here.
+copy. Everything that needs only public keys or the chat key itself (chat
+key generation, export to a recipient, verification, message encryption) is
+left to chatkeys-soft and chatkeys-gost, which decide by certificate, so
+those hooks are not implemented here.
 
 Identities are generated on a token for the algorithm names in `ALGORITHMS`
 when ``CHATKEYS_PKCS11_TOKEN_URI`` names the token (with its PIN in the URI
@@ -21,7 +22,6 @@ from collections.abc import Sequence
 
 from chatkeys.certificates import Certificate
 from chatkeys.chatkey import ChatKey
-from chatkeys.errors import UnsupportedProfileError
 from chatkeys.identity import EnvironmentSecrets, Identity, SecretSource
 from chatkeys.plugin import (
     PROFILE_CMS,
@@ -168,26 +168,6 @@ class _FixedPin:
 
 
 @hookimpl
-def chatkeys_generate_chat_key(identity: Identity, profile: str) -> ChatKey | None:
-    """Generate an AES-256-GCM chat key for a token identity with an RSA or EC key.
-
-    The key is made on the host by chatkeys-soft, the package that encrypts
-    messages with it; GOST token identities are left to chatkeys-gost.
-    """
-    from chatkeys_pkcs11.identity import KeyKind, TokenIdentity
-
-    if not isinstance(identity, TokenIdentity) or profile != PROFILE_CMS:
-        return None
-    if identity.kind not in (KeyKind.RSA, KeyKind.EC):
-        return None
-    try:
-        from chatkeys_soft.messages import generate_chat_key
-    except ImportError:
-        return None
-    return generate_chat_key()
-
-
-@hookimpl
 def chatkeys_import_chat_key(
     key_copy: bytes, identity: Identity, candidates: Sequence[Certificate]
 ) -> ChatKey | None:
@@ -212,24 +192,23 @@ def chatkeys_import_chat_key(
 
 @hookimpl
 def chatkeys_sign(data: bytes, identity: Identity, profile: str) -> bytes | None:
-    """Sign with the key on the token in `profile`'s encoding."""
+    """Sign with the key on the token in `profile`'s encoding.
+
+    Returns None for identities of other providers and for profiles the key's
+    algorithm does not sign in (RSA and EC keys sign only in ``cms``).
+    """
     from chatkeys_pkcs11.identity import KeyKind, TokenIdentity
 
     if not isinstance(identity, TokenIdentity):
         return None
     if identity.kind in (KeyKind.GOST256, KeyKind.GOST512):
         if profile not in (PROFILE_KOMANDOR, PROFILE_CMS):
-            raise UnsupportedProfileError(
-                f"GOST keys sign in the komandor or cms profile, not {profile!r}"
-            )
+            return None
         from chatkeys_pkcs11.gost import sign_gost
 
         return sign_gost(identity, data, cryptoapi_order=profile == PROFILE_KOMANDOR)
     if profile != PROFILE_CMS:
-        raise UnsupportedProfileError(
-            f"{identity.kind.value} keys on tokens sign only in the cms profile, not "
-            f"{profile!r}"
-        )
+        return None
     from chatkeys_pkcs11.signing import sign_cms
 
     return sign_cms(identity, data)
