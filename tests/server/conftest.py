@@ -14,6 +14,7 @@ HKDF-SHA256 and AES-256-GCM). The server treats it like any other provider.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import os
 from collections.abc import Iterator, Sequence
@@ -52,25 +53,42 @@ _NONCE_SIZE = 12
 class StandInIdentity(Identity):
     """A P-256 key in memory with a self-signed certificate."""
 
-    def __init__(self, key: ec.EllipticCurvePrivateKey, subject: str) -> None:
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-        now = datetime.datetime.now(datetime.UTC)
-        certificate = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .sign(key, hashes.SHA256())
-        )
+    def __init__(self, key: ec.EllipticCurvePrivateKey, certificate_der: bytes) -> None:
         self.key = key
         self.provider = "ec-standin"
-        self.certificate = Certificate.from_der(
-            certificate.public_bytes(serialization.Encoding.DER)
-        )
-        self.reference = f"generated:{subject}"
+        self.certificate = Certificate.from_der(certificate_der)
+        self.reference = "generated"
+
+
+def self_signed_der(key: ec.EllipticCurvePrivateKey, subject: str) -> bytes:
+    """Return the DER of a one-day self-signed certificate of `key`."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.DER)
+
+
+def write_identity_file(path: Path, subject: str) -> Path:
+    """Write a new P-256 key (PKCS#8) and its certificate to one PEM file."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    path.write_bytes(
+        key_pem + Certificate.from_der(self_signed_der(key, subject)).pem().encode()
+    )
+    return path
 
 
 def _public_key(certificate: Certificate) -> ec.EllipticCurvePublicKey | None:
@@ -106,7 +124,22 @@ class StandInEcProvider:
     ) -> Identity | None:
         if algorithm != ALGORITHM:
             return None
-        return StandInIdentity(ec.generate_private_key(ec.SECP256R1()), subject)
+        key = ec.generate_private_key(ec.SECP256R1())
+        return StandInIdentity(key, self_signed_der(key, subject))
+
+    @hookimpl
+    def chatkeys_load_identity(self, reference: str, secrets: Any) -> Identity | None:
+        path = Path(reference)
+        if not path.is_file():
+            return None
+        data = path.read_bytes()
+        key = serialization.load_pem_private_key(data, password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            return None
+        certificate = Certificate.load(data[data.index(b"-----BEGIN CERTIFICATE") :])
+        identity = StandInIdentity(key, certificate.der)
+        identity.reference = reference
+        return identity
 
     @hookimpl
     def chatkeys_generate_chat_key(
@@ -201,6 +234,12 @@ def _discover_providers() -> Providers:
 def providers() -> Providers:
     """The installed providers, or the P-256 stand-in when none generates ec-p256."""
     return _discover_providers()
+
+
+@pytest.fixture
+def identity_file(tmp_path: Path) -> Any:
+    """`write_identity_file` into the test's directory: `identity_file(subject)`."""
+    return lambda subject: write_identity_file(tmp_path / f"{subject}.pem", subject)
 
 
 @pytest.fixture
@@ -360,9 +399,9 @@ class Api:
         )
 
 
-@pytest.fixture
-def api(config: ServerConfig, providers: Providers) -> Iterator[Api]:
-    """The API of an in-process server with a fresh database."""
+@contextlib.contextmanager
+def open_api(config: ServerConfig, providers: Providers) -> Iterator[Api]:
+    """Build an in-process server for `config` and yield its API."""
     app = create_app(config, providers)
     state: ServerState = app.state.chatkeys
     with anyio.from_thread.start_blocking_portal() as portal:
@@ -378,6 +417,19 @@ def api(config: ServerConfig, providers: Providers) -> Iterator[Api]:
         finally:
             portal.call(client.aclose)
             state.close()
+
+
+@pytest.fixture
+def api(config: ServerConfig, providers: Providers) -> Iterator[Api]:
+    """The API of an in-process server with a fresh database."""
+    with open_api(config, providers) as opened:
+        yield opened
+
+
+@pytest.fixture
+def api_factory(providers: Providers) -> Any:
+    """`open_api` with the test providers: `with api_factory(config) as api: ...`."""
+    return lambda config: open_api(config, providers)
 
 
 @pytest.fixture
