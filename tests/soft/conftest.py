@@ -1,0 +1,60 @@
+"""Fixtures of the soft provider tests: generated identities and the openssl tool."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+
+import pytest
+
+from chatkeys.testing import skip_unless_tool
+from chatkeys_soft.identity import SoftIdentity, generate_identity
+
+ALGORITHMS = ("rsa-2048", "ec-p256", "ec-p384", "ec-p521")
+
+
+def _generate(algorithm: str, subject: str) -> SoftIdentity:
+    identity = generate_identity(algorithm, subject)
+    assert identity is not None
+    return identity
+
+
+@pytest.fixture(scope="session")
+def identities() -> dict[str, SoftIdentity]:
+    """One generated identity per algorithm in ALGORITHMS."""
+    return {
+        algorithm: _generate(algorithm, f"alice {algorithm}")
+        for algorithm in ALGORITHMS
+    }
+
+
+@pytest.fixture(scope="session")
+def peers() -> dict[str, SoftIdentity]:
+    """A second generated identity per algorithm, for wrong-recipient cases."""
+    return {
+        algorithm: _generate(algorithm, f"bob {algorithm}") for algorithm in ALGORITHMS
+    }
+
+
+@pytest.fixture(scope="session")
+def openssl() -> Callable[..., subprocess.CompletedProcess[bytes]]:
+    """Run the openssl command with the given arguments; fail on a non-zero exit."""
+    path = shutil.which("openssl")
+
+    def run(*arguments: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+        skip_unless_tool(
+            path is not None, "openssl is not installed: apt-get install openssl"
+        )
+        assert path is not None
+        result = subprocess.run(
+            [path, *arguments],
+            input=stdin,
+            capture_output=True,
+            check=False,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr.decode(errors="replace")
+        return result
+
+    return run
