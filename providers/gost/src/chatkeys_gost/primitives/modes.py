@@ -331,12 +331,16 @@ def gost28147_imit(
     data: bytes,
     iv: bytes = b"\0" * 8,
     sbox: str = "id-tc26-gost-28147-param-Z",
+    *,
+    key_meshing: bool = False,
 ) -> bytes:
     """Return the 4-byte GOST 28147-89 IMIT (MAC) of `data`.
 
     The state starts at `iv`; a last partial block is zero-padded, and data
     of one block or less gets a second, all-zero block, as RFC 4357 and
-    OpenSSL's `gost-mac` do.
+    OpenSSL's `gost-mac` do. With `key_meshing`, the key (not the state) is
+    replaced by the CryptoPro key meshing after every 1024 bytes, as
+    `gost-mac` does; the key wraps never reach that length.
     """
     if len(iv) != 8:
         raise GostKeySizeError(
@@ -348,5 +352,8 @@ def gost28147_imit(
         padded = padded.ljust(16, b"\0")
     state = iv
     for i in range(0, len(padded), 8):
+        if key_meshing and i and i % _MESHING_INTERVAL == 0:
+            # Only the key changes: the MAC state is not treated as an IV.
+            cipher = Gost28147(ecb_decrypt(cipher, _KEY_MESHING_CONSTANT), sbox)
         state = cipher.mac_block(_xor(state, padded[i : i + 8]))
     return state[:4]
