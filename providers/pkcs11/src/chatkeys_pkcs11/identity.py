@@ -146,7 +146,8 @@ def load_token_identity(uri_text: str, secrets: SecretSource) -> TokenIdentity:
 
     The PIN comes from the URI (``pin-value``, ``pin-source``) or from
     ``secrets.get("pin", ...)``; it is requested only when the token is not
-    logged in already. Raises `TokenIdentityError` or `TokenUriError`.
+    logged in already, and again if the login is lost later. Raises
+    `TokenIdentityError` or `TokenUriError`.
     """
     uri = TokenUri.parse(uri_text)
     paths = candidate_module_paths(uri)
@@ -185,10 +186,13 @@ def _load_from_token(
         with module.lock:
             return bool(list(session.get_objects(key_query)))
 
-    pin = uri.read_pin()
-    if pin is None and not _is_logged_in_elsewhere(module, token, probe):
-        pin = secrets.get("pin", f"PKCS#11 token {token.label!r}")
-    with shared_session(module, token, pin, probe) as token_session:
+    def pin_source() -> str | None:
+        pin = uri.read_pin()
+        if pin is None:
+            pin = secrets.get("pin", f"PKCS#11 token {token.label!r}")
+        return pin
+
+    with shared_session(module, token, pin_source, probe) as token_session:
 
         def read(session: Any) -> tuple[Any, bytes]:
             key = _find_one(session, key_query, uri.reference)
@@ -214,18 +218,6 @@ def _load_from_token(
             token_session.label,
         )
         return identity
-
-
-def _is_logged_in_elsewhere(
-    module: Module, token: Any, probe: Callable[[Any], bool]
-) -> bool:
-    """Return whether the key is visible without a PIN (the token is logged in)."""
-    with module.lock:
-        session = token.open()
-        try:
-            return probe(session)
-        finally:
-            session.close()
 
 
 def _find_one(session: Any, query: dict[Attribute, Any], reference: str) -> Any:

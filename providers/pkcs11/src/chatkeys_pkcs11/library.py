@@ -58,6 +58,9 @@ STALE_HANDLE_ERRORS: tuple[type[Exception], ...] = (
 
 T = TypeVar("T")
 
+PinSource = Callable[[], "str | None"]
+"""Returns the user PIN when a login needs it (None when there is none)."""
+
 
 class Module:
     """One PKCS#11 module (shared library) and the lock around all its calls."""
@@ -175,8 +178,9 @@ class TokenSession:
 
     `generation` grows each time the session is replaced (after a logout or
     reinitialisation by other code); identities look their objects up again
-    when it changes. The PIN is held in memory only to log in again after
-    such a replacement, and never appears in a repr.
+    when it changes. The PIN is requested only when a login is needed and
+    then held in memory to log in again after such a replacement; it never
+    appears in a repr.
     """
 
     def __init__(self, module: Module, token: Any, serial: str) -> None:
@@ -189,6 +193,7 @@ class TokenSession:
         self.users = 0
         self.generation = 0
         self._pin: str | None = None
+        self._pin_source: PinSource | None = None
         self._valid = True
         self._mechanisms: frozenset[int] | None = None
         self.oaep_sha256_rejected = False
@@ -213,15 +218,15 @@ class TokenSession:
                 )
             return self._mechanisms
 
-    def open(self, pin: str | None, probe: Callable[[Any], bool]) -> None:
+    def open(self, pin: PinSource, probe: Callable[[Any], bool]) -> None:
         """Open the session, logging in unless `probe` finds what it needs without.
 
-        `probe` receives a session that is not logged in and returns whether
-        the objects the caller needs are already visible (true when another
-        session of this process logged the token in). Call with the lock held.
+        `pin` is called only when a login is needed. `probe` receives a
+        session that is not logged in and returns whether the objects the
+        caller needs are already visible (true when another session of this
+        process logged the token in). Call with the lock held.
         """
-        if pin is not None:
-            self._pin = pin
+        self._pin_source = pin
         session = self.token.open(rw=True)
         try:
             visible = probe(session)
@@ -237,6 +242,8 @@ class TokenSession:
         self._login()
 
     def _login(self) -> None:
+        if self._pin is None and self._pin_source is not None:
+            self._pin = self._pin_source()
         if self._pin is None:
             raise TokenIdentityError(
                 f"token {self.label!r} needs a PIN: give pin-source or pin-value in "
@@ -296,6 +303,7 @@ class TokenSession:
             if session is not None and self._valid:
                 _close_quietly(session)
             self._pin = None
+            self._pin_source = None
 
     def run(self, operation: Callable[[Any], T]) -> T:
         """Call `operation(session)` under the module lock.
@@ -325,7 +333,7 @@ class TokenSession:
 
 @contextmanager
 def shared_session(
-    module: Module, token: Any, pin: str | None, probe: Callable[[Any], bool]
+    module: Module, token: Any, pin: PinSource, probe: Callable[[Any], bool]
 ) -> Iterator[TokenSession]:
     """Acquire the shared session of `token`, opening it when nobody holds it.
 
@@ -344,8 +352,8 @@ def shared_session(
             token_session = TokenSession(module, token, serial)
             token_session.open(pin, probe)
             _sessions[(module.path, serial)] = token_session
-        elif pin is not None and token_session._pin is None:
-            token_session._pin = pin
+        elif token_session._pin is None:
+            token_session._pin_source = pin
         token_session.users += 1
     try:
         yield token_session

@@ -101,7 +101,9 @@ def create_key_and_certificate(
     token = module.find_token(uri)
     label = label or f"chatkeys-{secrets.token_hex(4)}"
     object_id = os.urandom(8)
-    with shared_session(module, token, pin, lambda session: False) as token_session:
+    with shared_session(
+        module, token, lambda: pin, lambda session: False
+    ) as token_session:
         try:
             certificate_der = token_session.run(
                 lambda session: _provision(
