@@ -60,6 +60,9 @@ class Curve:
             self, "_curve", CurveFp(self.p, self.a, self.b, self.cofactor)
         )
 
+    def __repr__(self) -> str:
+        return f"<Curve {self.name}>"
+
     @cached_property
     def generator(self) -> PointJacobi:
         """The base point, with a precomputed multiplication table."""

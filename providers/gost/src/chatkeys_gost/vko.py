@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from chatkeys_gost.curves import Curve, PointJacobi
 from chatkeys_gost.errors import GostKeyError
+from chatkeys_gost.primitives.kdf import kdf_tree_256
 from chatkeys_gost.primitives.streebog import streebog256, streebog512
 
 __all__ = ["VkoContext", "keg", "vko_256", "vko_512"]
@@ -88,7 +89,5 @@ def keg(curve: Curve, private_key: int, public_point: PointJacobi, ukm: bytes) -
     context = VkoContext(curve, private_key, public_point)
     if curve.size == 64:
         return context.kek_512(vko_ukm)
-
-    from chatkeys_gost.primitives.kdf import kdf_tree_256
 
     return kdf_tree_256(context.kek_256(vko_ukm), b"kdf tree", ukm[16:24], 1, 64)
