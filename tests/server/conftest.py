@@ -2,13 +2,9 @@
 
 The server is driven in-process through httpx's ASGITransport (on an event
 loop in a background thread, so the tests stay synchronous) or over real
-HTTP through `chatkeys_server.testing.run_server`. Signatures, key copies
-and certificates come from real providers.
-
-When the installed RSA/EC provider cannot generate ``ec-p256`` identities,
-`StandInEcProvider` takes its place: a test-only P-256 provider on
-pyca/cryptography (ECDSA-SHA256 signatures; key copies as ephemeral ECDH,
-HKDF-SHA256 and AES-256-GCM). The server treats it like any other provider.
+HTTP through `chatkeys_server.testing.run_server`. Identities, signatures and
+key copies come from the installed providers (``ec-p256`` from
+chatkeys-soft), found through their entry points as in production.
 """
 
 from __future__ import annotations
@@ -16,7 +12,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,38 +21,21 @@ import anyio.from_thread
 import httpx
 import pytest
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.x509.oid import NameOID
 
 from chatkeys.certificates import Certificate
 from chatkeys.chatkey import ChatKey
-from chatkeys.errors import KeyImportError
 from chatkeys.identity import Identity
-from chatkeys.plugin import PROFILE_CMS, AlgorithmInfo, ProviderInfo, hookimpl
+from chatkeys.plugin import PROFILE_CMS
 from chatkeys.providers import Providers
 from chatkeys_server.app import create_app
 from chatkeys_server.config import ServerConfig
 from chatkeys_server.state import ServerState
 from chatkeys_server.testing import run_server
 
-EC_OID = "1.2.840.10045.2.1"
 ALGORITHM = "ec-p256"
-_POINT_SIZE = 65
-_NONCE_SIZE = 12
-
-
-class StandInIdentity(Identity):
-    """A P-256 key in memory with a self-signed certificate."""
-
-    def __init__(self, key: ec.EllipticCurvePrivateKey, certificate_der: bytes) -> None:
-        self.key = key
-        self.provider = "ec-standin"
-        self.certificate = Certificate.from_der(certificate_der)
-        self.reference = "generated"
 
 
 def self_signed_der(key: ec.EllipticCurvePrivateKey, subject: str) -> bytes:
@@ -91,149 +69,20 @@ def write_identity_file(path: Path, subject: str) -> Path:
     return path
 
 
-def _public_key(certificate: Certificate) -> ec.EllipticCurvePublicKey | None:
-    if certificate.key_algorithm_oid != EC_OID:
-        return None
-    key = x509.load_der_x509_certificate(certificate.der).public_key()
-    return key if isinstance(key, ec.EllipticCurvePublicKey) else None
-
-
-def _wrapping_key(shared_secret: bytes) -> bytes:
-    return HKDF(hashes.SHA256(), 32, salt=None, info=b"stand-in key copy").derive(
-        shared_secret
-    )
-
-
-class StandInEcProvider:
-    """Test-only P-256 provider, used only when no installed one generates ec-p256."""
-
-    @hookimpl
-    def chatkeys_provider_info(self) -> ProviderInfo:
-        return ProviderInfo(
-            name="ec-standin",
-            distribution="tests",
-            version="0",
-            algorithms=(
-                AlgorithmInfo(ALGORITHM, EC_OID, "P-256 (tests)", (PROFILE_CMS,)),
-            ),
-        )
-
-    @hookimpl
-    def chatkeys_generate_identity(
-        self, algorithm: str, subject: str
-    ) -> Identity | None:
-        if algorithm != ALGORITHM:
-            return None
-        key = ec.generate_private_key(ec.SECP256R1())
-        return StandInIdentity(key, self_signed_der(key, subject))
-
-    @hookimpl
-    def chatkeys_load_identity(self, reference: str, secrets: Any) -> Identity | None:
-        path = Path(reference)
-        if not path.is_file():
-            return None
-        data = path.read_bytes()
-        key = serialization.load_pem_private_key(data, password=None)
-        if not isinstance(key, ec.EllipticCurvePrivateKey):
-            return None
-        certificate = Certificate.load(data[data.index(b"-----BEGIN CERTIFICATE") :])
-        identity = StandInIdentity(key, certificate.der)
-        identity.reference = reference
-        return identity
-
-    @hookimpl
-    def chatkeys_generate_chat_key(
-        self, identity: Identity, profile: str
-    ) -> ChatKey | None:
-        if not isinstance(identity, StandInIdentity):
-            return None
-        return ChatKey("aes-256-gcm", os.urandom(32))
-
-    @hookimpl
-    def chatkeys_export_chat_key(
-        self,
-        chat_key: ChatKey,
-        recipient: Certificate,
-        exporter: Identity,
-        profile: str,
-    ) -> bytes | None:
-        public_key = _public_key(recipient)
-        if public_key is None:
-            return None
-        ephemeral = ec.generate_private_key(ec.SECP256R1())
-        point = ephemeral.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
-        nonce = os.urandom(_NONCE_SIZE)
-        wrapping_key = _wrapping_key(ephemeral.exchange(ec.ECDH(), public_key))
-        return (
-            point + nonce + AESGCM(wrapping_key).encrypt(nonce, chat_key.secret, point)
-        )
-
-    @hookimpl
-    def chatkeys_import_chat_key(
-        self, key_copy: bytes, identity: Identity, candidates: Sequence[Certificate]
-    ) -> ChatKey | None:
-        if not isinstance(identity, StandInIdentity):
-            return None
-        point = key_copy[:_POINT_SIZE]
-        nonce = key_copy[_POINT_SIZE : _POINT_SIZE + _NONCE_SIZE]
-        try:
-            ephemeral = ec.EllipticCurvePublicKey.from_encoded_point(
-                ec.SECP256R1(), point
-            )
-            wrapping_key = _wrapping_key(identity.key.exchange(ec.ECDH(), ephemeral))
-            secret = AESGCM(wrapping_key).decrypt(
-                nonce, key_copy[_POINT_SIZE + _NONCE_SIZE :], point
-            )
-        except (ValueError, InvalidTag) as error:
-            raise KeyImportError(
-                "the key copy does not open with this identity"
-            ) from error
-        return ChatKey("aes-256-gcm", secret)
-
-    @hookimpl
-    def chatkeys_sign(
-        self, data: bytes, identity: Identity, profile: str
-    ) -> bytes | None:
-        if not isinstance(identity, StandInIdentity):
-            return None
-        return identity.key.sign(data, ec.ECDSA(hashes.SHA256()))
-
-    @hookimpl
-    def chatkeys_verify(
-        self, data: bytes, signature: bytes, certificate: Certificate, profile: str
-    ) -> bool | None:
-        public_key = _public_key(certificate)
-        if public_key is None:
-            return None
-        try:
-            public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
-        except (InvalidSignature, ValueError):
-            return False
-        return True
-
-
-def _discover_providers() -> Providers:
-    try:
-        installed = Providers.discover()
-    except Exception:  # a provider still under construction may fail to register
-        installed = None
-    if installed is not None and any(
-        info.available
-        and any(a.name == ALGORITHM and a.can_generate for a in info.algorithms)
-        for info in installed.infos
-    ):
-        return installed
-    fallback = Providers()
-    fallback.register(StandInEcProvider(), "ec-standin")
-    return fallback
-
-
 @pytest.fixture(scope="session")
 def providers() -> Providers:
-    """The installed providers, or the P-256 stand-in when none generates ec-p256."""
-    return _discover_providers()
+    """The installed providers; one of them must generate ec-p256 identities."""
+    installed = Providers.discover()
+    generators = [
+        info.name
+        for info in installed.infos
+        if info.available
+        and any(a.name == ALGORITHM and a.can_generate for a in info.algorithms)
+    ]
+    assert generators, (
+        f"no installed provider generates {ALGORITHM}: pip install chatkeys-soft"
+    )
+    return installed
 
 
 @pytest.fixture

@@ -1,0 +1,78 @@
+"""The ``chatkeys-server`` command, run as a real process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from click.testing import CliRunner
+
+from chatkeys_server.cli import main
+
+STARTUP_SECONDS = 30
+
+
+def test_help_names_options():
+    result = CliRunner().invoke(main, ["serve", "--help"])
+    assert result.exit_code == 0
+    for option in ("--db", "--host", "--port", "--profile", "--development"):
+        assert option in result.output
+
+
+def test_unknown_profile_rejected(tmp_path):
+    result = CliRunner().invoke(
+        main, ["serve", "--db", str(tmp_path / "db"), "--profile", "x"]
+    )
+    assert result.exit_code == 2
+    assert "--profile" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_answers_and_stops(tmp_path: Path):
+    port = _free_port()
+    command = [
+        str(Path(sys.executable).with_name("chatkeys-server")),
+        "serve",
+        "--db",
+        str(tmp_path / "server.db"),
+        "--port",
+        str(port),
+        "--development",
+    ]
+    process = subprocess.Popen(
+        command,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": ""},
+    )
+    try:
+        response = None
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while response is None and time.monotonic() < deadline:
+            try:
+                response = httpx.post(
+                    f"http://127.0.0.1:{port}/api/v2/registryPhone",
+                    json={"phone": "8 926 000-00-01"},
+                )
+            except httpx.ConnectError:
+                time.sleep(0.1)
+        assert response is not None
+        assert response.status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, log = process.communicate(timeout=STARTUP_SECONDS)
+    assert process.returncode == 0
+    assert "chatkeys server started" in log
+    assert "confirmation code for phone 79260000001" in log
+    assert "chatkeys server stopped" in log
