@@ -93,7 +93,10 @@ def _check_wrap_inputs(kek: bytes, ukm: bytes) -> None:
 def gost28147_wrap(
     kek: bytes, ukm: bytes, cek: bytes, sbox: str = "id-tc26-gost-28147-param-Z"
 ) -> bytes:
-    """Wrap a 32-byte key: ECB(kek, cek) || IMIT(kek, iv=ukm, cek), 36 bytes."""
+    """Wrap a 32-byte key as RFC 4357 section 6.1 lays it out, 44 bytes.
+
+    The result is UKM (8) || ECB(kek, cek) (32) || IMIT(kek, iv=ukm, cek) (4).
+    """
     _check_wrap_inputs(kek, ukm)
     if len(cek) != 32:
         raise GostKeySizeError(
@@ -101,24 +104,29 @@ def gost28147_wrap(
         )
     encrypted = ecb_encrypt(Gost28147(kek, sbox), cek)
     mac = gost28147_imit(kek, cek, ukm, sbox)
-    return encrypted + mac
+    return ukm + encrypted + mac
+
+
+def _split_wrapped(wrapped: bytes) -> tuple[bytes, bytes, bytes]:
+    if len(wrapped) != 44:
+        raise GostUnwrapError(
+            f"invalid wrapped key length {len(wrapped)}: expected 44 bytes "
+            "(8-byte UKM, 32-byte encrypted key, 4-byte MAC)"
+        )
+    return wrapped[:8], wrapped[8:40], wrapped[40:]
 
 
 def gost28147_unwrap(
-    kek: bytes, ukm: bytes, wrapped: bytes, sbox: str = "id-tc26-gost-28147-param-Z"
+    kek: bytes, wrapped: bytes, sbox: str = "id-tc26-gost-28147-param-Z"
 ) -> bytes:
-    """Unwrap the 36 bytes of `gost28147_wrap`; raise GostUnwrapError on a bad MAC."""
+    """Unwrap the 44 bytes of `gost28147_wrap`; raise GostUnwrapError on a bad MAC."""
+    ukm, encrypted, mac = _split_wrapped(wrapped)
     _check_wrap_inputs(kek, ukm)
-    if len(wrapped) != 36:
-        raise GostUnwrapError(
-            f"invalid wrapped key length {len(wrapped)}: expected 36 bytes "
-            "(32-byte encrypted key and 4-byte MAC)"
-        )
-    cek = ecb_decrypt(Gost28147(kek, sbox), wrapped[:32])
-    if not hmac.compare_digest(gost28147_imit(kek, cek, ukm, sbox), wrapped[32:]):
+    cek = ecb_decrypt(Gost28147(kek, sbox), encrypted)
+    if not hmac.compare_digest(gost28147_imit(kek, cek, ukm, sbox), mac):
         raise GostUnwrapError(
             "GOST 28147-89 key unwrap failed: the MAC does not match, so the "
-            "KEK, UKM or S-box differs from the sender's or the data was altered"
+            "KEK or S-box differs from the sender's or the data was altered"
         )
     return cek
 
@@ -129,17 +137,21 @@ def cryptopro_wrap(
     cek: bytes,
     sbox: str = "id-Gost28147-89-CryptoPro-A-ParamSet",
 ) -> bytes:
-    """Wrap with the CryptoPro KEK diversification (RFC 4357 section 6.3)."""
+    """Wrap with the CryptoPro KEK diversification (RFC 4357 section 6.3).
+
+    The layout is that of `gost28147_wrap`: UKM || encrypted key || MAC.
+    """
     _check_wrap_inputs(kek, ukm)
     return gost28147_wrap(cryptopro_key_diversify(kek, ukm, sbox), ukm, cek, sbox)
 
 
 def cryptopro_unwrap(
     kek: bytes,
-    ukm: bytes,
     wrapped: bytes,
     sbox: str = "id-Gost28147-89-CryptoPro-A-ParamSet",
 ) -> bytes:
     """Unwrap `cryptopro_wrap` output; raise GostUnwrapError on a bad MAC."""
+    ukm, _, _ = _split_wrapped(wrapped)
     _check_wrap_inputs(kek, ukm)
-    return gost28147_unwrap(cryptopro_key_diversify(kek, ukm, sbox), ukm, wrapped, sbox)
+    diversified = cryptopro_key_diversify(kek, ukm, sbox)
+    return gost28147_unwrap(diversified, wrapped, sbox)
