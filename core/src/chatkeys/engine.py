@@ -159,7 +159,6 @@ class SyncEngine:
 
             yield from self._submit(prepared.copies, report, rejected)
             chat_list = yield from self._fetch(report, ())
-            self._clear_settled(chat_list)
 
         self._finish(report, chat_list, rejected, failures)
         if self.store is not None:
@@ -177,6 +176,7 @@ class SyncEngine:
             report.problems = list(chat_list.problems)
             if self.store is not None:
                 self.store.apply_chat_list(chat_list)
+                self._clear_settled(chat_list)
         return chat_list
 
     def _actionable(
