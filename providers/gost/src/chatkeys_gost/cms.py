@@ -258,6 +258,6 @@ def _import_gost28147(
     context = VkoContext(private_key.curve, private_key.scalar, ephemeral.point)
     kek = context.kek_256(int.from_bytes(ukm, "little"))
     session = transport["session_encrypted_key"]
-    wrapped = session["encrypted_key"].native + session["mac_key"].native
+    wrapped = ukm + session["encrypted_key"].native + session["mac_key"].native
     sbox = parameters["encryption_param_set"].dotted
-    return RecipientCopy(cryptopro_unwrap(kek, ukm, wrapped, sbox), "gost28147")
+    return RecipientCopy(cryptopro_unwrap(kek, wrapped, sbox), "gost28147")
