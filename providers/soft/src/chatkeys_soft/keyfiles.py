@@ -171,7 +171,7 @@ def _load_pem(path: Path, data: bytes, secrets: SecretSource) -> SoftIdentity | 
             if candidate.is_file():
                 certificates = _certificates([candidate.read_bytes()], candidate)
                 break
-    if certificates and not any(is_own_certificate(c) for c in certificates):
+    if certificates and not any(_rsa_or_ec(c) for c in certificates):
         return None
 
     encrypted = (
@@ -283,6 +283,11 @@ def _passphrase(path: Path, secrets: SecretSource) -> bytes:
             "set CHATKEYS_PASSPHRASE or pass a secret source that has one"
         )
     return passphrase.encode()
+
+
+def _rsa_or_ec(certificate: Certificate) -> bool:
+    # Any curve: a key on an unsupported curve gets an error naming the curve.
+    return certificate.key_algorithm_oid in (OID_RSA, OID_EC_PUBLIC_KEY)
 
 
 def _foreign_pkcs8(key_block: bytes) -> bool:
