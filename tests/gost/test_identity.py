@@ -134,8 +134,10 @@ def test_ec_key_file_left_to_others(openssl_gost: object, tmp_path: Path) -> Non
     run = openssl_gost
     assert callable(run)
     key = tmp_path / "ec.pem"
-    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-        "-nodes", "-keyout", key, "-out", tmp_path / "ec.crt", "-subj", "/CN=ec")  # fmt: skip
+    run(
+        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+        "-nodes", "-keyout", key, "-out", tmp_path / "ec.crt", "-subj", "/CN=ec",
+    )  # fmt: skip
 
     assert load_identity(str(key), NoSecrets()) is None
 
