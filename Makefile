@@ -18,8 +18,10 @@ $(STAMP): $(SOURCES)
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
+ALGORITHM ?= ec-p256
+
 demo: $(STAMP)
-	$(BIN)/chatkeys demo
+	$(BIN)/chatkeys demo --algorithm $(ALGORITHM)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
