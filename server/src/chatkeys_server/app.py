@@ -205,7 +205,7 @@ async def _unexpected(request: Request, error: Exception) -> Response:
     logger.error(
         "internal error in %s %s", request.method, request.url.path, exc_info=error
     )
-    return failure(500, "internal_error", "the server failed; see its log")
+    return failure(500, "internal_error", "internal server error: see the server log")
 
 
 def create_app(config: ServerConfig, providers: Providers | None = None) -> Starlette:

@@ -130,7 +130,7 @@ def member_chat_ids(connection: sqlite3.Connection, pid: str) -> list[str]:
 def render_chats(
     connection: sqlite3.Connection, pid: str, cid: str, chat_ids: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """Return the Chat objects of `chat_ids` as `pid` logged in with `cid` sees them.
+    """Return the Chat objects of `chat_ids` for `pid` logged in with `cid`.
 
     Chats `pid` is not a member of are left out.
     """

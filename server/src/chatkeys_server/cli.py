@@ -23,7 +23,7 @@ def main() -> None:
     "db_path",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="SQLite database file; created when missing.",
+    help="SQLite database file, created when missing.",
 )
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Address to listen on."
@@ -36,7 +36,7 @@ def main() -> None:
     type=click.Choice(PROFILES),
     default=PROFILES[0],
     show_default=True,
-    help="Wire profile for GOST signatures and keys; RSA and EC always use cms.",
+    help="Wire profile for GOST signatures and keys. RSA and EC always use cms.",
 )
 @click.option(
     "--development",

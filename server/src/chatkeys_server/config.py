@@ -19,10 +19,10 @@ class ServerConfig:
     the HS256 key of every token (random per instance by default, so tokens
     do not survive a restart). Lifetimes are in seconds. `profile` is the wire
     profile used for GOST signatures and the system contact's keys when its
-    algorithm supports it; other algorithms always use ``"cms"``.
+    algorithm supports it. Other algorithms always use ``"cms"``.
     `development` keeps confirmation codes in memory and writes them to the
     log. `system_identity` is a reference (file path or ``pkcs11:`` URI) to
-    load the system contact's identity from; without it a throwaway identity
+    load the system contact's identity from. Without it, a throwaway identity
     of `system_algorithm` is generated on every start.
     """
 

@@ -1,7 +1,7 @@
 """Registration of key copies (``POST chatsKeys/``).
 
-Each copy is judged on its own and gets a result in request order; one bad
-copy never drops the good ones. The exporter is the caller's current
+Each copy is judged on its own and gets a result in request order, so one
+bad copy never drops the good ones. The exporter is the caller's current
 certificate, and every copy's ``sign`` must verify over its ``key`` bytes
 with it. Reasons are checked in this order: ``invalid`` (undecodable
 base64), ``unknown_chat`` (the chat does not exist *or* the caller is not a
@@ -14,14 +14,14 @@ The server cannot see inside copies, so it tells which key a copy carries
 from who sent it. All copies of one chat in one request are taken to carry
 the same key, and judged together:
 
-- a chat without a key takes the caller's key: it becomes the current key,
-  with the caller as its creator;
-- a chat with a current key accepts copies from its creator and from callers
-  holding a registered copy of it, unless the request also carries a copy for
-  the caller's own certificate that differs from the one registered: that
-  caller minted a key of its own;
-- copies from anyone else are a ``conflict``: the caller must fetch the
-  chats, import the current key from ``chatKey`` and share that one.
+- A chat without a key takes the caller's key as its current key, with the
+  caller as the key's creator.
+- A chat with a current key accepts copies from the key's creator and from
+  callers with a registered copy of it. The exception is a request that also
+  carries a copy for the caller's own certificate that differs from the
+  registered one, because that caller made a key of its own.
+- Copies from anyone else are a ``conflict``. The caller must fetch the
+  chats, import the current key from ``chatKey`` and share that key.
 
 All of it runs in one ``BEGIN IMMEDIATE`` transaction, so of two concurrent
 first keys exactly one wins. A copy identical to the registered one is
@@ -224,8 +224,8 @@ def _apply_key_rules(
             elif existing is not None:
                 copy.status = UNCHANGED
                 copy.message = (
-                    f"certificate {copy.cid!r} already has a copy of key {key_id!r}; "
-                    "the first copy is kept"
+                    f"certificate {copy.cid!r} already has a copy of key {key_id!r}, "
+                    "so the first copy is kept"
                 )
             else:
                 recipient = ParticipantCertificate(copy.pid, copy.cid, b"")
@@ -251,11 +251,11 @@ def _conflict_reason(
         if copy.cid == exporter.cid and own_copy is not None and copy.key != own_copy:
             return (
                 f"chat {chat_id!r} already has key {key_id!r} and your certificate "
-                f"holds a different copy of it: this copy is of another key; {advice}"
+                f"has a different copy of it, so this copy is of another key: {advice}"
             )
     if own_copy is not None or records.key_creator(connection, key_id) == exporter.cid:
         return None
     return (
-        f"chat {chat_id!r} already has key {key_id!r} and your certificate holds no "
-        f"copy of it, so this copy is of another key; {advice}"
+        f"chat {chat_id!r} already has key {key_id!r} and your certificate has no "
+        f"copy of it, so this copy is of another key: {advice}"
     )

@@ -13,6 +13,12 @@ from dataclasses import dataclass
 
 from chatkeys.certificates import Certificate
 
+STALE_SECONDS = 24 * 3600
+"""Age past expiry after which phone requests and challenges are deleted.
+
+Until then, using one answers "expired" rather than "unknown".
+"""
+
 
 def new_id() -> str:
     """Return a fresh random identifier for a profile, certificate, chat or key."""

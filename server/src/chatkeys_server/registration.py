@@ -4,7 +4,7 @@ A phone request sends a six-digit code (in development mode it is logged and
 kept in memory, because SMS delivery is not implemented). Confirming the code
 creates the profile on first use and returns a registration token, which
 registers one certificate after proving possession of its private key. The
-first certificate activates the profile and creates its chats; a later one is
+first certificate activates the profile and creates its chats. A later one is
 added to the profile as a new device.
 """
 
@@ -70,7 +70,8 @@ def _profile_fields(body: dict[str, Any]) -> dict[str, Any]:
         ):
             raise invalid(
                 "profileType",
-                "1 (FL), 2 (IP) or 3 (UL); 0 (SYS) is reserved for the system contact",
+                "1 (FL), 2 (IP) or 3 (UL), because 0 (SYS) is reserved for the "
+                "system contact",
             )
         fields["type"] = profile_type
     return fields
@@ -92,7 +93,8 @@ def registry_phone(state: ServerState, body: Any) -> dict[str, Any]:
     code = f"{secrets.randbelow(10**6):06d}"
     with state.store.write() as connection:
         connection.execute(
-            "DELETE FROM phone_requests WHERE expires < ?", (time.time(),)
+            "DELETE FROM phone_requests WHERE expires < ?",
+            (time.time() - records.STALE_SECONDS,),
         )
         connection.execute(
             "INSERT INTO phone_requests (request_id, phone, profile_fields, code_hash, "
@@ -117,7 +119,7 @@ def registry_phone(state: ServerState, body: Any) -> dict[str, Any]:
     else:
         logger.warning(
             "SMS delivery is not implemented: the code of request %s for phone %s "
-            "was not sent; run the server in development mode to read codes",
+            "was not sent. Run the server in development mode to read codes",
             request_id,
             phone,
         )
@@ -125,7 +127,7 @@ def registry_phone(state: ServerState, body: Any) -> dict[str, Any]:
 
 
 def confirm_phone(state: ServerState, body: Any) -> dict[str, Any]:
-    """Check a confirmation code; return a registration token and the profile id."""
+    """Check a confirmation code and return a registration token and the profile id."""
     body = require_object(body)
     request_id = get_string(body, "requestId")
     code = get_string(body, "code")
@@ -168,7 +170,7 @@ def confirm_phone(state: ServerState, body: Any) -> dict[str, Any]:
             )
             left = state.config.max_code_attempts - row["attempts"] - 1
             rejection = RequestRejected(
-                422, "wrong_code", f"field 'code' is wrong; {left} attempts left"
+                422, "wrong_code", f"field 'code' is wrong, {left} attempts left"
             )
         else:
             connection.execute(

@@ -69,7 +69,10 @@ def start_login(state: ServerState, body: Any) -> dict[str, Any]:
     challenge_id = records.new_id()
     challenge = secrets.token_bytes(CHALLENGE_SIZE)
     with state.store.write() as connection:
-        connection.execute("DELETE FROM challenges WHERE expires < ?", (time.time(),))
+        connection.execute(
+            "DELETE FROM challenges WHERE expires < ?",
+            (time.time() - records.STALE_SECONDS,),
+        )
         connection.execute(
             "INSERT INTO challenges (challenge_id, cid, challenge, expires) "
             "VALUES (?, ?, ?, ?)",

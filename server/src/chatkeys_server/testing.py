@@ -20,9 +20,9 @@ STARTUP_TIMEOUT_SECONDS = 30.0
 
 @dataclass(frozen=True, slots=True)
 class RunningServer:
-    """A server listening on `base_url`; `state` gives in-process access to it.
+    """A server listening on `base_url`, with in-process access through `state`.
 
-    `state.codes` holds the confirmation codes in development mode.
+    `state.codes` contains the confirmation codes in development mode.
     """
 
     base_url: str
