@@ -179,3 +179,8 @@ def _parse_der(der: bytes) -> Certificate:
         key_parameters=parameters,
         public_key=bits[1:],
     )
+
+
+def clear_certificate_cache() -> None:
+    """Forget every parsed certificate (for benchmarks and long-lived processes)."""
+    _parse_der.cache_clear()
