@@ -24,7 +24,7 @@ from chatkeys_server import chats, records
 from chatkeys_server.errors import RequestRejected
 from chatkeys_server.phones import normalise_phone
 from chatkeys_server.state import ServerState
-from chatkeys_server.tokens import SCOPE_REGISTER, TokenClaims
+from chatkeys_server.tokens import TokenClaims
 from chatkeys_server.validation import (
     decode_base64,
     get_optional_string,
@@ -180,11 +180,9 @@ def confirm_phone(state: ServerState, body: Any) -> dict[str, Any]:
             pid = _profile_for_phone(
                 connection, row["phone"], json.loads(row["profile_fields"])
             )
-            token = state.tokens.issue_registration(pid)
-            claims = state.tokens.verify(token, SCOPE_REGISTER)
+            token, jti = state.tokens.issue_registration(pid)
             connection.execute(
-                "INSERT INTO registration_tokens (jti, pid) VALUES (?, ?)",
-                (claims.jti, pid),
+                "INSERT INTO registration_tokens (jti, pid) VALUES (?, ?)", (jti, pid)
             )
     if rejection is not None:
         logger.warning("wrong confirmation code for request %s", request_id)

@@ -47,18 +47,24 @@ class TokenIssuer:
         expires_at = int(time.time()) + self._session_lifetime
         return self._encode(SCOPE_SESSION, pid, expires_at, cid=cid), expires_at
 
-    def issue_registration(self, pid: str) -> str:
-        """Return a registration token for profile `pid`."""
+    def issue_registration(self, pid: str) -> tuple[str, str]:
+        """Return a registration token for profile `pid`, and its id (``jti``)."""
         expires_at = int(time.time()) + self._registration_lifetime
-        return self._encode(SCOPE_REGISTER, pid, expires_at)
+        jti = uuid.uuid4().hex
+        return self._encode(SCOPE_REGISTER, pid, expires_at, jti=jti), jti
 
     def _encode(
-        self, scope: str, pid: str, expires_at: int, cid: str | None = None
+        self,
+        scope: str,
+        pid: str,
+        expires_at: int,
+        cid: str | None = None,
+        jti: str | None = None,
     ) -> str:
         claims: dict[str, object] = {
             "sub": pid,
             "scope": scope,
-            "jti": uuid.uuid4().hex,
+            "jti": jti or uuid.uuid4().hex,
             "iat": int(time.time()),
             "exp": expires_at,
         }
