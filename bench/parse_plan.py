@@ -116,18 +116,20 @@ def main() -> None:
         seconds, peak = _measure(payload, current)
         timings[size] = seconds
         rows.append(
-            f"| {size:,} | {seconds * 1000:.1f} ms | {seconds / size * 1e6:.1f} µs | {peak / 2**20:.1f} MiB |"
+            f"| {size:,} | {seconds * 1000:.1f} ms | {seconds / size * 1e6:.1f} µs "
+            f"| {peak / 2**20:.1f} MiB |"
         )
     ratio = timings[SIZES[1]] / timings[SIZES[0]]
     text = "\n".join(
         [
             "# Parse and plan",
             "",
-            f"Command: `.venv/bin/python bench/parse_plan.py` on {platform.machine()}, "
+            "Command: `.venv/bin/python bench/parse_plan.py`, "
+            f"{platform.machine()}, "
             f"Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d')}.",
-            "Each chat lists 3 certificates (the current one and two of its contact);",
-            "time is the best of 3 runs of parse + plan, each with an empty certificate",
-            "cache; memory is the tracemalloc peak of one run.",
+            "Each chat lists 3 certificates (the current one and two of its",
+            "contact); time is the best of 3 runs of parse + plan, each with an",
+            "empty certificate cache; memory is the tracemalloc peak of one run.",
             "",
             "| chats | parse + plan | per chat | peak memory |",
             "| --- | --- | --- | --- |",
