@@ -178,6 +178,17 @@ class Gost28147:
         """Decrypt one 8-byte block."""
         return self._crypt(block, self._decrypt_pairs)
 
+    def encrypt_int(self, value: int) -> int:
+        """Encrypt one block given and returned as a little-endian 64-bit int.
+
+        This skips the bytes conversions of `encrypt_block` for modes that
+        keep their feedback register as an int.
+        """
+        n1, n2 = encrypt_words(
+            value & _MASK_32, value >> 32, self._encrypt_pairs, self._tables
+        )
+        return n2 | n1 << 32
+
     def mac_block(self, state: bytes) -> bytes:
         """Run the 16 MAC rounds of GOST 28147-89 on an 8-byte state."""
         if len(state) != 8:

@@ -285,15 +285,21 @@ def _gost28147_cfb(
             f"invalid GOST 28147-89 CFB IV length {len(iv)}: must be 8 bytes"
         )
     cipher = Gost28147(key, sbox)
-    register = iv
+    register = int.from_bytes(iv, "little")
     out = []
     for i in range(0, len(data), 8):
         if key_meshing and i and i % _MESHING_INTERVAL == 0:
-            cipher, register = _mesh(cipher, register, sbox)
+            cipher, meshed = _mesh(cipher, register.to_bytes(8, "little"), sbox)
+            register = int.from_bytes(meshed, "little")
         block = data[i : i + 8]
-        result = _xor(block, cipher.encrypt_block(register))
-        out.append(result)
-        register = block if decrypt else result
+        value = int.from_bytes(block, "little")
+        gamma = cipher.encrypt_int(register)
+        result = value ^ gamma
+        if len(block) < 8:
+            # Only the leading bytes of the gamma apply to a partial block.
+            result &= (1 << (8 * len(block))) - 1
+        out.append(result.to_bytes(len(block), "little"))
+        register = value if decrypt else result
     return b"".join(out)
 
 
