@@ -15,7 +15,7 @@ from chatkeys_gost.errors import GostKeySizeError
 from chatkeys_gost.primitives import kdf
 from chatkeys_gost.primitives.streebog import Streebog
 
-# RFC 7836 section 4 examples.
+# RFC 7836 examples.
 KEY = bytes(range(32))
 HMAC_DATA = bytes.fromhex("0126bdb87800af214341456563780100")
 HMAC_256 = "a1aa5f7de402d7b3d323f2991c8d4534013137010a83754fd0af6d7cd4922ed9"

@@ -15,11 +15,11 @@ from chatkeys.testing import skip_unless_tool
 from chatkeys_gost.errors import GostError, GostKeySizeError
 from chatkeys_gost.primitives.kuznyechik import Kuznyechik
 
-# RFC 7801 section 5.
+# RFC 7801 test example.
 KEY = bytes.fromhex("8899aabbccddeeff0011223344556677fedcba98765432100123456789abcdef")
 PLAINTEXT = bytes.fromhex("1122334455667700ffeeddccbbaa9988")
 CIPHERTEXT = bytes.fromhex("7f679d90bebc24305a468d42b9d4edcd")
-# RFC 7801 section 5.4: the ten round keys K_1 .. K_10 of KEY.
+# RFC 7801 example: the ten round keys K_1 .. K_10 of KEY.
 ROUND_KEYS = [
     "8899aabbccddeeff0011223344556677",
     "fedcba98765432100123456789abcdef",

@@ -16,7 +16,7 @@ from chatkeys_gost.errors import GostKeySizeError
 from chatkeys_gost.primitives.magma import Magma
 from chatkeys_gost.primitives.modes import cbc_encrypt
 
-# RFC 8891 section 5.
+# RFC 8891 test example.
 KEY = bytes.fromhex("ffeeddccbbaa99887766554433221100f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff")
 PLAINTEXT = bytes.fromhex("fedcba9876543210")
 CIPHERTEXT = bytes.fromhex("4ee901e5c2d8ca3d")

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from chatkeys.testing import skip_unless_tool
 from chatkeys_gost.primitives.streebog import Streebog, streebog256, streebog512
 
-# RFC 6986 section 10.1: M1 is the digits "0123456789" repeated to 63 bytes.
+# RFC 6986 example 1: M1 is the digits "0123456789" repeated to 63 bytes.
 M1 = b"012345678901234567890123456789012345678901234567890123456789012"
-# RFC 6986 section 10.2: M2 is a line of the Igor Tale in Windows-1251, 72 bytes.
+# RFC 6986 example 2: M2 is a line of the Igor Tale in Windows-1251, 72 bytes.
 M2 = bytes.fromhex(
     "d1e520e2e5f2f0e82c20d1f2f0e8e1eee6e820e2edf3f6e82c20e2e5fef2fa20"
     "f120eceef0ff20f1f2f0e5ebe0ece820ede020f5f0e0e1f0fbff20efebfaeafb"

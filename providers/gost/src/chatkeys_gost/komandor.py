@@ -304,7 +304,7 @@ def detect_format(data: bytes) -> Literal["A", "B"]:
 
 
 # The message cipher is 28147-89 CFB with S-box Z and the CryptoPro key
-# meshing of RFC 4357 section 2.3.2 after every 1024 bytes: OpenSSL's engine
+# meshing of RFC 4357 after every 1024 bytes: OpenSSL's engine
 # registers param-Z with key meshing, and CryptoPro CSP meshes by default.
 # NOTE: no real Komandor message longer than 1024 bytes has been decrypted
 # to confirm the meshing; shorter messages are unaffected by it.

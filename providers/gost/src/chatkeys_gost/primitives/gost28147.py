@@ -25,8 +25,9 @@ __all__ = [
 
 _MASK_32 = 0xFFFFFFFF
 
-# Rows k8 .. k1 of each S-box as in RFC 4357 section 11.2 and RFC 7836: row
-# k1 replaces the lowest 4 bits of the 32-bit word, row k8 the highest.
+# Rows k8 .. k1 of each S-box, in the order OpenSSL's GOST engine lists them:
+# row k1 replaces the lowest 4 bits of the 32-bit word, row k8 the highest.
+# The tests check every S-box against `openssl enc -gost89`.
 _SBOX_ROWS = {
     "id-Gost28147-89-TestParamSet": (
         "c652b09d3e7af418", "9bc0367548ef1a2d", "8f6b19c5d37a0e24",

@@ -1,8 +1,8 @@
 """HMAC with Streebog and the key derivation functions built on it.
 
 HMAC_GOSTR3411_2012_256/512, KDF_GOSTR3411_2012_256 and
-KDF_TREE_GOSTR3411_2012_256 follow RFC 7836 section 4; the CryptoPro key
-diversification of a GOST 28147-89 KEK follows RFC 4357 section 6.5.
+KDF_TREE_GOSTR3411_2012_256 follow RFC 7836. The CryptoPro key diversification
+of a GOST 28147-89 KEK follows RFC 4357 section 6.5.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def kdf_256(key: bytes, label: bytes, seed: bytes) -> bytes:
 
 
 def kdf_tree_256(key: bytes, label: bytes, seed: bytes, r: int, length: int) -> bytes:
-    """Return `length` bytes of KDF_TREE_GOSTR3411_2012_256 (RFC 7836 4.5).
+    """Return `length` bytes of KDF_TREE_GOSTR3411_2012_256 (RFC 7836).
 
     Block i is HMAC-256(key, [i]_r || label || 00 || seed || [L]), where
     [i]_r is i in `r` big-endian bytes (1 <= r <= 4) and [L] is the output

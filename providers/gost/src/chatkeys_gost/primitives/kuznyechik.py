@@ -20,7 +20,7 @@ __all__ = ["Kuznyechik"]
 _PI_INVERSE = bytes(PI.index(v) for v in range(256))
 _MASK_128 = (1 << 128) - 1
 
-# Coefficients of the linear map l (RFC 7801 section 4.1), for the bytes
+# Coefficients of the linear map l (RFC 7801), for the bytes
 # a_15 .. a_0, where a_15 is the first byte of the block.
 _L_COEFFICIENTS = (148, 32, 133, 16, 194, 192, 1, 251, 1, 192, 194, 16, 133, 32, 148, 1)
 
@@ -94,9 +94,7 @@ _FORWARD = _build_tables(PI, _linear)
 # _BACKWARD[p][v]: L^-1(S^-1(x)) for the same single-byte blocks.
 _BACKWARD = _build_tables(_PI_INVERSE, _linear_inverse)
 # _LINEAR_INVERSE[p][v]: L^-1 of the single-byte block, with no substitution.
-_LINEAR_INVERSE = tuple(
-    tuple(table[PI[v]] for v in range(256)) for table in _BACKWARD
-)
+_LINEAR_INVERSE = tuple(tuple(table[PI[v]] for v in range(256)) for table in _BACKWARD)
 
 
 def _apply_tables(tables: tuple[tuple[int, ...], ...], x: int) -> int:
@@ -124,7 +122,7 @@ _KEY_CONSTANTS = tuple(_linear_fast(i) for i in range(1, 33))
 
 
 def _expand_key(key: bytes) -> tuple[int, ...]:
-    """Return the ten round keys K_1 .. K_10 (RFC 7801 section 4.3)."""
+    """Return the ten round keys K_1 .. K_10 (RFC 7801)."""
     k1 = int.from_bytes(key[:16], "big")
     k2 = int.from_bytes(key[16:], "big")
     round_keys = [k1, k2]

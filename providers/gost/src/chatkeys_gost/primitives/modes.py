@@ -125,7 +125,7 @@ def ctr(cipher: BlockCipher, iv: bytes, data: bytes) -> bytes:
     """Encrypt or decrypt in CTR mode; `iv` is half a block.
 
     The first counter block is iv || 0...0 and counts up modulo 2^n, as in
-    GOST R 34.13-2015 section 5.2.
+    GOST R 34.13-2015.
     """
     n = cipher.block_size
     if len(iv) != n // 2:
@@ -192,7 +192,7 @@ def _shift_subkey(value: int, bits: int) -> int:
 def omac(cipher: BlockCipher, data: bytes, size: int) -> bytes:
     """Return the GOST R 34.13-2015 MAC of `data`, `size` bytes long.
 
-    Subkeys K1, K2 come from E(0) as in section 5.6; a complete last block
+    Subkeys K1, K2 come from E(0) as the standard defines. A complete last block
     is masked with K1, a padded one (1 then zeros) with K2. Empty data is one
     padded block.
     """
@@ -230,7 +230,7 @@ def _acpkm_next_key(cipher: BlockCipher) -> bytes:
 
 
 def ctr_acpkm(cipher: BlockCipher, iv: bytes, data: bytes, section_size: int) -> bytes:
-    """Encrypt or decrypt in CTR-ACPKM mode (RFC 8645 section 6.1).
+    """Encrypt or decrypt in CTR-ACPKM mode (RFC 8645).
 
     The counter runs as in `ctr`; after every `section_size` bytes the key
     is replaced by ACPKM(K). The cipher class must take the 32-byte key as
@@ -262,7 +262,7 @@ def ctr_acpkm(cipher: BlockCipher, iv: bytes, data: bytes, section_size: int) ->
     return b"".join(out)
 
 
-# Constant C of RFC 4357 section 2.3.2 that the CryptoPro key meshing
+# Constant C of the CryptoPro key meshing (RFC 4357), which the meshing
 # "decrypts" under the current key to get the next key.
 _KEY_MESHING_CONSTANT = bytes.fromhex(
     "6900722264c904238d3adb9646e92ac418feac9400ed0712c086dcc2ef4ca92b"

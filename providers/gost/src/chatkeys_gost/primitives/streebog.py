@@ -29,7 +29,7 @@ PI = bytes.fromhex(
     "207167a42d2b095bcb9b25d0bee56c5259a674d2e6f4b4c0d166afc2394b63b6"
 )
 
-# Rows A_0 .. A_63 of the matrix of the linear map l (RFC 6986 section 6.4).
+# Rows A_0 .. A_63 of the matrix of the linear map l (RFC 6986).
 # Row A_i is added to the output when bit 63 - i of the 64-bit word is set.
 _MATRIX_A_HEX = (
     "8e20faa72ba0b47047107ddd9b505a38ad08b0e0c3282d1cd8045870ef14980e"
@@ -50,7 +50,7 @@ _MATRIX_A_HEX = (
     "07e095624504536c8d70c431ac02a736c83862965601dd1b641c314b2b8ee083"
 )
 
-# Iteration constants C_1 .. C_12 (RFC 6986 section 6.5), as little-endian
+# Iteration constants C_1 .. C_12 (RFC 6986), as little-endian
 # state bytes, i.e. the RFC's hexadecimal numbers with the byte order reversed.
 _ROUND_CONSTANTS_HEX = (
     "0745a6f2596580dd234d74cc3674760515d360a4082a42a20169679291e07c4b"
@@ -188,7 +188,7 @@ def _compress(
     lps: Callable[[int], int] = _lps,
     constants: tuple[int, ...] = _ROUND_CONSTANTS,
 ) -> int:
-    """Return g_N(h, m) of RFC 6986 section 7."""
+    """Return the compression function g_N(h, m) of RFC 6986."""
     key = lps(h ^ n)
     state = m ^ key
     for constant in constants:
