@@ -116,8 +116,9 @@ def test_kdf_tree_rejects_empty_output() -> None:
         kdf.kdf_tree_256(KEY, LABEL, SEED, 1, 0)
 
 
-# NOTE: no published vector covers the CryptoPro diversification; these
-# tests check its structure, and the wraps built on it round-trip.
+# No published vector covers the CryptoPro diversification alone. These
+# tests check its structure, and test_keywrap checks it end to end against
+# OpenSSL's CMS key transport.
 def test_diversify_depends_on_ukm() -> None:
     kek = os.urandom(32)
     first = kdf.cryptopro_key_diversify(kek, bytes(8))
