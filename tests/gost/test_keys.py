@@ -104,7 +104,7 @@ def test_self_signed_certificate_verifies() -> None:
     private_key = GostPrivateKey.generate("1.2.643.7.1.2.1.2.1")
     certificate = self_signed_certificate(private_key, "alice")
     parsed = x509.Certificate.load(certificate.der)
-    from chatkeys_gost.primitives.streebog import streebog512  # noqa: PLC0415
+    from chatkeys_gost.primitives.streebog import streebog512
 
     digest = streebog512(parsed["tbs_certificate"].dump())
     r, s = decode(

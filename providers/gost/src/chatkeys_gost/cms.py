@@ -50,6 +50,8 @@ _KEXP15_CIPHERS: dict[str, type[Kuznyechik] | type[Magma]] = {
     OID_MAGMA_KEXP15: Magma,
 }
 _TRANSPORT_KEY_OIDS = ("1.2.643.7.1.1.1.1", "1.2.643.7.1.1.1.2")
+# asn1crypto reports a wrong tag inside an Any or CHOICE field in several ways.
+_PARSE_ERRORS = (ValueError, TypeError, AttributeError, KeyError, IndexError)
 
 
 class _AlgorithmIdentifier(core.Sequence):  # type: ignore[misc]
@@ -150,23 +152,34 @@ def export_kexp15(key: bytes, recipient: Certificate) -> bytes:
         Kuznyechik, material[:32], material[32:], ukm[24 : 24 + half_block], key
     )
 
+    transport = _transport_2018(wrapped, ephemeral.public_key().spki(), ukm)
+    agreement = OID_AGREEMENT_256 if curve.size == 32 else OID_AGREEMENT_512
+    return _build_ktri(recipient, OID_KUZNYECHIK_KEXP15, agreement, transport)
+
+
+def _transport_2018(wrapped: bytes, ephemeral_spki: bytes, ukm: bytes) -> bytes:
     transport = _KeyTransport2018(
         {
             "encrypted_key": wrapped,
-            "ephemeral_public_key": core.Any.load(ephemeral.public_key().spki()),
+            "ephemeral_public_key": core.Any.load(ephemeral_spki),
             "ukm": ukm,
         }
     )
-    agreement = OID_AGREEMENT_256 if curve.size == 32 else OID_AGREEMENT_512
+    return bytes(transport.dump())
+
+
+def _build_ktri(
+    recipient: Certificate, wrap_oid: str, agreement_oid: str, transport: bytes
+) -> bytes:
     info = _KeyTransRecipientInfo(
         {
             "version": 0,
             "rid": _recipient_identifier(recipient),
             "key_encryption_algorithm": {
-                "algorithm": OID_KUZNYECHIK_KEXP15,
-                "parameters": _KeyWrapParameters({"algorithm": agreement}),
+                "algorithm": wrap_oid,
+                "parameters": _KeyWrapParameters({"algorithm": agreement_oid}),
             },
-            "encrypted_key": transport.dump(),
+            "encrypted_key": transport,
         }
     )
     return bytes(info.dump())
@@ -179,7 +192,7 @@ def is_cms_copy(data: bytes) -> bool:
     try:
         info = _KeyTransRecipientInfo.load(data, strict=True)
         oid = info["key_encryption_algorithm"]["algorithm"].dotted
-    except (ValueError, TypeError):
+    except _PARSE_ERRORS:
         return False
     return oid in _KEXP15_CIPHERS or oid in _TRANSPORT_KEY_OIDS
 
@@ -190,11 +203,14 @@ def import_key_copy(
     """Unwrap a KeyTransRecipientInfo made for `certificate`."""
     try:
         info = _KeyTransRecipientInfo.load(data, strict=True)
+        version = info["version"].native
         rid = info["rid"]
         oid = info["key_encryption_algorithm"]["algorithm"].dotted
         encrypted_key = info["encrypted_key"].native
-    except (ValueError, TypeError) as error:
+    except _PARSE_ERRORS as error:
         raise GostKeyImportError(f"malformed CMS key copy: {error}") from error
+    if version != 0:
+        raise GostKeyImportError(f"CMS key copy has version {version}, expected 0")
     if rid.dump() != _recipient_identifier(certificate).dump():
         raise GostKeyImportError(
             f"the CMS key copy is addressed to another certificate than "
@@ -202,12 +218,24 @@ def import_key_copy(
         )
     try:
         if oid in _KEXP15_CIPHERS:
-            return _import_kexp15(encrypted_key, _KEXP15_CIPHERS[oid], private_key)
+            copy, transport = _import_kexp15(
+                encrypted_key, _KEXP15_CIPHERS[oid], private_key
+            )
+            size = private_key.curve.size
+            agreement = OID_AGREEMENT_256 if size == 32 else OID_AGREEMENT_512
+            # Only the DER form of the copy is accepted, so no field outside
+            # the MAC (version, parameters, key encoding) can change unseen.
+            if _build_ktri(certificate, oid, agreement, transport) != data:
+                raise GostKeyImportError(
+                    "the CMS key copy is not in DER form or has unexpected "
+                    f"parameters for a {size * 8}-bit key; it was altered"
+                )
+            return copy
         if oid in _TRANSPORT_KEY_OIDS:
             return _import_gost28147(encrypted_key, private_key)
     except GostKeyImportError:
         raise
-    except (GostError, ValueError, TypeError) as error:
+    except (GostError, *_PARSE_ERRORS) as error:
         raise GostKeyImportError(
             f"cannot open the CMS key copy for {certificate.short_id}: {error}"
         ) from error
@@ -228,18 +256,19 @@ def _import_kexp15(
     encrypted_key: bytes,
     cipher: type[Kuznyechik] | type[Magma],
     private_key: GostPrivateKey,
-) -> RecipientCopy:
+) -> tuple[RecipientCopy, bytes]:
+    """Return the unwrapped key and the DER re-encoding of the transport."""
     transport = _KeyTransport2018.load(encrypted_key, strict=True)
     ukm = transport["ukm"].native
     ephemeral = _ephemeral_key(transport["ephemeral_public_key"].dump(), private_key)
     material = keg(private_key.curve, private_key.scalar, ephemeral.point, ukm)
     half_block = cipher.block_size // 2
     iv = ukm[24 : 24 + half_block]
-    key = kimp15(
-        cipher, material[:32], material[32:], iv, transport["encrypted_key"].native
-    )
+    wrapped = transport["encrypted_key"].native
+    key = kimp15(cipher, material[:32], material[32:], iv, wrapped)
     scheme = "kexp15-kuznyechik" if cipher is Kuznyechik else "kexp15-magma"
-    return RecipientCopy(key, scheme)
+    canonical = _transport_2018(wrapped, ephemeral.spki(), ukm)
+    return RecipientCopy(key, scheme), canonical
 
 
 def _import_gost28147(

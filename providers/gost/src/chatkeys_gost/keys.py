@@ -148,6 +148,12 @@ def _parse_parameters(
     digest = parameters["digest_param_set"]
     digest_oid = None if isinstance(digest, core.Void) else digest.dotted
     curve = curve_for_oid(parameter_oid)
+    expected_digest = OID_STREEBOG_256 if curve.size == 32 else OID_STREEBOG_512
+    if digest_oid is not None and digest_oid != expected_digest:
+        raise GostKeyError(
+            f"digest parameter {digest_oid} does not fit a {curve.bits}-bit key; "
+            f"expected {expected_digest} or none"
+        )
     if algorithm_oid_for(curve) != algorithm_oid:
         raise GostKeyError(
             f"parameter set {parameter_oid} is {curve.bits}-bit but the key "
