@@ -161,3 +161,16 @@ def test_attributes() -> None:
 def test_invalid_digest_size_rejected() -> None:
     with pytest.raises(ValueError, match="digest size 48"):
         Streebog(48)
+
+
+@pytest.mark.parametrize("tail_length", [0, 10, 64, 130])
+def test_precomputed_round_keys_keep_digest(tail_length: int) -> None:
+    head = os.urandom(64)
+    tail = os.urandom(tail_length)
+    hasher = Streebog(32, head)
+    hasher.precompute_round_keys()
+    clone = hasher.copy()
+    clone.update(tail)
+    assert clone.digest() == streebog256(head + tail)
+    hasher.update(tail)
+    assert hasher.digest() == streebog256(head + tail)

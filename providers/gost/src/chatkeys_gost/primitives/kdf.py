@@ -33,7 +33,8 @@ class HmacStreebog:
     """HMAC keyed once, with the padded key blocks hashed in advance.
 
     Each `mac` call then costs the hashing of the data plus two
-    finalisations, which matters for KDF_TREE's repeated calls.
+    finalisations, and the first compression of each uses precomputed
+    round keys, which matters for KDF_TREE's repeated calls.
     """
 
     def __init__(self, key: bytes, digest_size: int = 32) -> None:
@@ -43,6 +44,8 @@ class HmacStreebog:
         self.digest_size = digest_size
         self._inner = Streebog(digest_size, _xor_pad(block, _INNER_PAD))
         self._outer = Streebog(digest_size, _xor_pad(block, _OUTER_PAD))
+        self._inner.precompute_round_keys()
+        self._outer.precompute_round_keys()
 
     def mac(self, data: bytes) -> bytes:
         """Return HMAC(key, data)."""
