@@ -72,5 +72,6 @@ class ServerState:
         return cls(config, providers, store, checker, tokens, system)
 
     def close(self) -> None:
-        """Release the system contact's identity."""
+        """Release the system contact's identity and close the database."""
         self.system.close()
+        self.store.close()

@@ -101,20 +101,25 @@ class Store:
     """The database file at `path`, opened anew for every transaction.
 
     A connection per transaction keeps the store safe to use from any thread
-    of the server's thread pool; SQLite opens a file in well under a
-    millisecond.
+    of the server's thread pool. One more connection stays open until
+    `close()`: when the last connection to a WAL database closes, SQLite
+    checkpoints and deletes the WAL file, which would otherwise happen at the
+    end of every transaction.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        connection = self._connect()
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(SCHEMA)
-        finally:
-            connection.close()
+        self._keeper: sqlite3.Connection | None = self._connect()
+        self._keeper.execute("PRAGMA journal_mode=WAL")
+        self._keeper.executescript(SCHEMA)
         logger.debug("database %s is ready", path)
+
+    def close(self) -> None:
+        """Close the connection that keeps the database open."""
+        if self._keeper is not None:
+            self._keeper.close()
+            self._keeper = None
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(
