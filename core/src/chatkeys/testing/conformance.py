@@ -46,10 +46,7 @@ calls per algorithm and profile, a few seconds for RSA-2048.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from importlib import metadata
-from typing import Any, ClassVar
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -59,27 +56,26 @@ from chatkeys.certificates import Certificate
 from chatkeys.chatkey import ChatKey
 from chatkeys.errors import KeyImportError, MessageError, NoProviderError
 from chatkeys.identity import Identity
-from chatkeys.plugin import ENTRY_POINT_GROUP, AlgorithmInfo, ProviderInfo
+from chatkeys.plugin import ProviderInfo
 from chatkeys.providers import Providers
-from chatkeys.testing import skip_unless_tool
-
-FOREIGN_ED25519_CERTIFICATE = Certificate.from_der(
-    base64.b64decode(
-        "MIIBZzCCARmgAwIBAgIUXsSfPNqENBJUPiXmR2h5d4nueI8wBQYDK2VwMCgxJjAkBgNVBAMMHWNv"
-        "bmZvcm1hbmNlIGZvcmVpZ24gYWxnb3JpdGhtMCAXDTI2MTIwNDE1NDAxN1oYDzIxMjYxMTEwMTU0"
-        "MDE3WjAoMSYwJAYDVQQDDB1jb25mb3JtYW5jZSBmb3JlaWduIGFsZ29yaXRobTAqMAUGAytlcAMh"
-        "AKD0Ky6+DdO1QcatZsl2hEMDrLhJ1dRqcItZz5nqdcIyo1MwUTAdBgNVHQ4EFgQUU1/X04wMh7C2"
-        "6vXVwzqFiAmyAaIwHwYDVR0jBBgwFoAUU1/X04wMh7C26vXVwzqFiAmyAaIwDwYDVR0TAQH/BAUw"
-        "AwEB/zAFBgMrZXADQQDDnfV3xOeVEEk+w3Z4EahLtKrbD5qyVXSLgcgLw8+J0Z68AcXqV2FEe0uw"
-        "Ihe+mXGS00/hmL27C9N8xExMZ/0I"
-    )
+from chatkeys.testing.conformance_setup import (
+    FOREIGN_ED25519_CERTIFICATE,
+    MESSAGE,
+    SIGNED_DATA,
+    UNKNOWN_CIPHER,
+    UNKNOWN_PROFILE,
+    ConformanceCase,
+    ConformanceSetup,
+    ForeignIdentity,
+    find_algorithm_info,
 )
-"""A self-signed Ed25519 certificate (public data only), valid until 2126."""
 
-UNKNOWN_PROFILE = "conformance-unknown-profile"
-UNKNOWN_CIPHER = "conformance-unknown-cipher"
-SIGNED_DATA = b"chatkeys conformance: data to sign"
-MESSAGE = b"chatkeys conformance: a chat message"
+__all__ = [
+    "FOREIGN_ED25519_CERTIFICATE",
+    "ConformanceCase",
+    "ForeignIdentity",
+    "ProviderConformance",
+]
 
 _FUZZ_SETTINGS = settings(
     max_examples=150,
@@ -88,138 +84,8 @@ _FUZZ_SETTINGS = settings(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ConformanceCase:
-    """One algorithm of the provider under test in one wire profile."""
-
-    algorithm: str
-    profile: str
-
-
-class ForeignIdentity(Identity):
-    """An identity of no installed provider: every hook must return None for it."""
-
-    def __init__(self, certificate: Certificate) -> None:
-        self.provider = "conformance-foreign"
-        self.certificate = certificate
-        self.reference = "conformance:foreign"
-
-
-class ProviderConformance:
+class ProviderConformance(ConformanceSetup):
     """Tests of the hook contract for one provider, to subclass per provider."""
-
-    provider_entry_point: ClassVar[str | None] = None
-    provider_plugin: ClassVar[object | None] = None
-    algorithms: ClassVar[Sequence[str]] = ()
-    profiles: ClassVar[Sequence[str] | None] = None
-    authenticated_messages: ClassVar[bool] = True
-
-    # -- parametrisation and fixtures ------------------------------------
-
-    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
-        """Run every test once per (algorithm, profile) of the provider."""
-        if "conformance_case" not in metafunc.fixturenames:
-            return
-        info = _provider_info(self._plugin())
-        cases = [
-            ConformanceCase(algorithm, profile)
-            for algorithm in self.algorithms
-            for profile in self.profiles or _algorithm_info(info, algorithm).profiles
-        ]
-        if not cases:
-            raise pytest.UsageError(
-                f"{type(self).__name__} lists no algorithms: set `algorithms` to "
-                "AlgorithmInfo names of the provider under test"
-            )
-        metafunc.parametrize(
-            "conformance_case",
-            cases,
-            ids=[f"{case.algorithm}-{case.profile}" for case in cases],
-            scope="class",
-        )
-
-    def secret_markers(self, identity: Identity) -> Sequence[str]:
-        """Return strings that must not appear in reprs or error messages."""
-        return ()
-
-    @pytest.fixture(scope="class")
-    @classmethod
-    def providers(cls) -> Providers:
-        """A `Providers` with only the provider under test registered."""
-        providers = Providers()
-        info = providers.register(cls._plugin(), "under-test")
-        assert info is not None, "the provider has no chatkeys_provider_info hook"
-        skip_unless_tool(
-            info.available, f"provider {info.name} is unavailable: {info.reason}"
-        )
-        return providers
-
-    @pytest.fixture(scope="class")
-    @classmethod
-    def provider_info(cls, providers: Providers) -> ProviderInfo:
-        """The description the provider under test returned."""
-        return providers.infos[-1]
-
-    @pytest.fixture(scope="class")
-    @classmethod
-    def algorithm(cls, conformance_case: ConformanceCase) -> str:
-        """The `AlgorithmInfo.name` under test."""
-        return conformance_case.algorithm
-
-    @pytest.fixture(scope="class")
-    @classmethod
-    def profile(cls, conformance_case: ConformanceCase) -> str:
-        """The wire profile under test."""
-        return conformance_case.profile
-
-    @pytest.fixture(scope="class")
-    @classmethod
-    def identity(cls, providers: Providers, algorithm: str) -> Iterator[Identity]:
-        """The current user's identity (the exporter and signer)."""
-        with providers.generate_identity(algorithm, "conformance alice") as identity:
-            yield identity
-
-    @pytest.fixture(scope="class")
-    @classmethod
-    def peer_identity(cls, providers: Providers, algorithm: str) -> Iterator[Identity]:
-        """A second identity of the same algorithm (the recipient)."""
-        with providers.generate_identity(algorithm, "conformance bob") as identity:
-            yield identity
-
-    @pytest.fixture(scope="class")
-    @classmethod
-    def foreign_certificates(cls) -> Sequence[Certificate]:
-        """Certificates of algorithms the provider under test does not handle."""
-        return (FOREIGN_ED25519_CERTIFICATE,)
-
-    @pytest.fixture(scope="class")
-    @classmethod
-    def chat_key(
-        cls, providers: Providers, identity: Identity, profile: str
-    ) -> ChatKey:
-        """A chat key generated for `identity` in `profile`."""
-        return providers.generate_chat_key(identity, profile)
-
-    @pytest.fixture(scope="class")
-    @classmethod
-    def key_copy(
-        cls,
-        providers: Providers,
-        chat_key: ChatKey,
-        identity: Identity,
-        peer_identity: Identity,
-        profile: str,
-    ) -> bytes:
-        """`chat_key` exported by `identity` to `peer_identity`'s certificate."""
-        return providers.export_chat_key(
-            chat_key, peer_identity.certificate, identity, profile
-        )
-
-    @pytest.fixture(scope="class")
-    @classmethod
-    def signature(cls, providers: Providers, identity: Identity, profile: str) -> bytes:
-        """`identity`'s signature over `SIGNED_DATA`."""
-        return providers.sign(SIGNED_DATA, identity, profile)
 
     # -- description ------------------------------------------------------
 
@@ -230,7 +96,7 @@ class ProviderConformance:
         profile: str,
         identity: Identity,
     ) -> None:
-        described = _algorithm_info(provider_info, algorithm)
+        described = find_algorithm_info(provider_info, algorithm)
         assert profile in described.profiles
         assert described.oid == identity.certificate.key_algorithm_oid
         assert identity.provider == provider_info.name
@@ -475,43 +341,6 @@ class ProviderConformance:
             providers.encrypt_message(unknown, MESSAGE)
         with pytest.raises(NoProviderError):
             providers.decrypt_message(unknown, ciphertext)
-
-    # -- helpers ------------------------------------------------------------
-
-    @classmethod
-    def _plugin(cls) -> object:
-        if cls.provider_plugin is not None:
-            return cls.provider_plugin
-        if cls.provider_entry_point is None:
-            raise pytest.UsageError(
-                f"{cls.__name__} names no provider: set provider_entry_point "
-                "or provider_plugin"
-            )
-        found = metadata.entry_points(
-            group=ENTRY_POINT_GROUP, name=cls.provider_entry_point
-        )
-        for entry_point in found:
-            return entry_point.load()
-        raise pytest.UsageError(
-            f"no entry point {cls.provider_entry_point!r} in group "
-            f"{ENTRY_POINT_GROUP}: install the provider's distribution "
-            "(pip install -e PATH)"
-        )
-
-
-def _provider_info(plugin: Any) -> ProviderInfo:
-    info: ProviderInfo = plugin.chatkeys_provider_info()
-    return info
-
-
-def _algorithm_info(info: ProviderInfo, algorithm: str) -> AlgorithmInfo:
-    for described in info.algorithms:
-        if described.name == algorithm:
-            return described
-    names = ", ".join(described.name for described in info.algorithms)
-    raise pytest.UsageError(
-        f"provider {info.name} does not list algorithm {algorithm!r}; it lists: {names}"
-    )
 
 
 def _chat_key_markers(chat_key: ChatKey) -> list[str]:
