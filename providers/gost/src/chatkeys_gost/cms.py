@@ -98,7 +98,7 @@ class _EncryptedKey28147(core.Sequence):  # type: ignore[misc]
 class _TransportParameters(core.Sequence):  # type: ignore[misc]
     _fields: ClassVar[list[tuple[Any, ...]]] = [
         ("encryption_param_set", core.ObjectIdentifier),
-        ("ephemeral_public_key", core.Any, {"implicit": 0, "optional": True}),
+        ("ephemeral_public_key", core.Sequence, {"implicit": 0, "optional": True}),
         ("ukm", core.OctetString),
     ]
 
