@@ -255,3 +255,16 @@ def test_progress_reported(providers: Providers, people: dict[str, Identity]) ->
     )
     assert ("crypto", 6, 6) in seen
     assert ("submit", 6, 6) in seen
+
+
+def test_two_workers_give_same_result(providers: Providers, people: dict[str, Identity]) -> None:
+    server = MemoryServer(providers)
+    for index in range(20):
+        server.add_chat(_chat(people, f"c{index}", "alice", "bob", "bob2"))
+    report = _sync(server, providers, people, "alice", workers=2)
+    assert report.ok
+    assert report.copies_registered == 60
+    for index in range(20):
+        assert set(server.chats[f"c{index}"].copies) == {"alice", "bob", "bob2"}
+    bob = _sync(server, providers, people, "bob")
+    assert bob.ok

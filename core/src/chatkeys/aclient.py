@@ -146,8 +146,13 @@ class AsyncClient:
         progress: ProgressCallback | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_rounds: int = 3,
+        workers: int = 1,
     ) -> SyncReport:
-        """Bring every chat to `sync` as far as this certificate can."""
+        """Bring every chat to `sync` as far as this certificate can.
+
+        `workers` above 1 exports and signs in that many forked processes
+        when the identity allows it (see `chatkeys.workers`).
+        """
         engine = SyncEngine(
             self.providers,
             self.identity,
@@ -157,6 +162,7 @@ class AsyncClient:
             batch_size=batch_size,
             max_rounds=max_rounds,
             progress=progress,
+            workers=workers,
         )
         normalized = tuple(normalize_phone(phone) for phone in phones)
         return await self._drive(engine.run(normalized))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -226,6 +227,13 @@ def register(
     type=click.IntRange(1, 10000),
     help="Key copies per chatsKeys request.",
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(0, 256),
+    help="Processes that export and sign key copies; 0 means one per CPU core.",
+)
 @json_option
 def sync(
     server: str,
@@ -234,6 +242,7 @@ def sync(
     store_path: str | None,
     phones: tuple[str, ...],
     batch_size: int,
+    workers: int,
     as_json: bool,
 ) -> None:
     """Bring every chat of the account to sync, as far as this certificate can."""
@@ -243,7 +252,11 @@ def sync(
         try:
             with client, _progress(enabled=not as_json) as progress:
                 report = client.sync(
-                    phones, store=store, progress=progress, batch_size=batch_size
+                    phones,
+                    store=store,
+                    progress=progress,
+                    batch_size=batch_size,
+                    workers=workers or os.cpu_count() or 1,
                 )
         finally:
             if store is not None:

@@ -148,8 +148,13 @@ class Client:
         progress: ProgressCallback | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_rounds: int = 3,
+        workers: int = 1,
     ) -> SyncReport:
-        """Bring every chat to `sync` as far as this certificate can."""
+        """Bring every chat to `sync` as far as this certificate can.
+
+        `workers` above 1 exports and signs in that many forked processes
+        when the identity allows it (see `chatkeys.workers`).
+        """
         engine = SyncEngine(
             self.providers,
             self.identity,
@@ -159,6 +164,7 @@ class Client:
             batch_size=batch_size,
             max_rounds=max_rounds,
             progress=progress,
+            workers=workers,
         )
         normalized = tuple(normalize_phone(phone) for phone in phones)
         return drive(engine.run(normalized), self._perform)

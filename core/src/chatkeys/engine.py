@@ -44,6 +44,7 @@ from chatkeys.submissions import (
     batches,
     parse_key_results,
 )
+from chatkeys.workers import ExportJob, exports_for
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ class SyncEngine:
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_rounds: int = 3,
         progress: ProgressCallback | None = None,
+        workers: int = 1,
     ) -> None:
         self.providers = providers
         self.identity = identity
@@ -126,6 +128,7 @@ class SyncEngine:
         self.batch_size = batch_size
         self.max_rounds = max_rounds
         self.progress = progress
+        self.workers = workers
         self._exporter = identity.certificate.fingerprint
 
     def run(self, phones: Sequence[str] = ()) -> Generator[Step, Any, SyncReport]:
@@ -200,10 +203,11 @@ class SyncEngine:
         return work
 
     def _prepare(self, work: list[ChatPlan]) -> _Prepared:
-        """Export and sign every copy the plans ask for (CPU-bound)."""
+        """Make the chat keys, then export and sign every copy (CPU-bound)."""
         prepared = _Prepared()
         total = sum(len(plan.recipients) for plan in work)
         done = 0
+        jobs: list[ExportJob] = []
         for plan in work:
             chat = plan.chat
             if plan.action is Action.GENERATE:
@@ -214,55 +218,60 @@ class SyncEngine:
                     done += len(plan.recipients)
                     self._report_progress("crypto", done, total)
                     continue
-                try:
-                    chat_key = self.providers.generate_chat_key(
-                        self.identity, self.profile
-                    )
-                except ChatkeysError as error:
-                    prepared.chat_failures[chat.id] = ("generate_failed", str(error))
-                    continue
-                prepared.generated.add(chat.id)
+            chat_key = self._chat_key(plan, prepared)
+            if chat_key is None:
+                continue
+            jobs.extend(
+                ExportJob(chat.id, r.pid, r.cid, chat_key, r.certificate.der)
+                for r in plan.recipients
+            )
+
+        def finished(count: int) -> None:
+            nonlocal done
+            done += count
+            self._report_progress("crypto", done, total)
+
+        exports = exports_for(self.providers, self.identity, self.profile, self.workers)
+        try:
+            results = exports.run(jobs, finished)
+        finally:
+            exports.close()
+        for result in results:
+            if result.submission is not None:
+                prepared.copies.append(result.submission)
             else:
-                assert chat.chat_key is not None  # the planner reshares only with a key
-                try:
-                    chat_key = self.providers.import_chat_key(
-                        chat.chat_key.key, self.identity, self._candidates(chat)
-                    )
-                except ChatkeysError as error:
-                    prepared.chat_failures[chat.id] = ("import_failed", str(error))
-                    continue
-            for recipient in plan.recipients:
-                try:
-                    prepared.copies.append(
-                        self._export(
-                            chat,
-                            chat_key,
-                            recipient.pid,
-                            recipient.cid,
-                            recipient.certificate,
-                        )
-                    )
-                except ChatkeysError as error:
-                    prepared.recipient_failures.setdefault(chat.id, []).append(
-                        PendingCertificate(
-                            recipient.pid, recipient.cid, "export_failed", str(error)
-                        )
-                    )
-                done += 1
-                self._report_progress("crypto", done, total)
-            if (
-                plan.action is Action.GENERATE
-                and chat.id in prepared.recipient_failures
-            ):
-                # A first key that not every participant can read would split the chat.
-                prepared.copies = [c for c in prepared.copies if c.chat_id != chat.id]
-                prepared.generated.discard(chat.id)
-                prepared.chat_failures[chat.id] = (
-                    "generate_failed",
-                    "the new key could not be exported to every participant "
-                    "certificate",
+                job = result.job
+                prepared.recipient_failures.setdefault(job.chat_id, []).append(
+                    PendingCertificate(job.pid, job.cid, "export_failed", result.error)
                 )
+        for chat_id in prepared.generated & set(prepared.recipient_failures):
+            # A first key that not every participant can read would split the chat.
+            prepared.copies = [c for c in prepared.copies if c.chat_id != chat_id]
+            prepared.generated.discard(chat_id)
+            prepared.chat_failures[chat_id] = (
+                "generate_failed",
+                "the new key could not be exported to every participant certificate",
+            )
         return prepared
+
+    def _chat_key(self, plan: ChatPlan, prepared: _Prepared) -> ChatKey | None:
+        """Generate the key of a new chat or import the key of a chat to reshare."""
+        chat = plan.chat
+        try:
+            if plan.action is Action.GENERATE:
+                chat_key = self.providers.generate_chat_key(self.identity, self.profile)
+                prepared.generated.add(chat.id)
+                return chat_key
+            assert chat.chat_key is not None  # the planner reshares only with a key
+            return self.providers.import_chat_key(
+                chat.chat_key.key, self.identity, self._candidates(chat)
+            )
+        except ChatkeysError as error:
+            reason = (
+                "generate_failed" if plan.action is Action.GENERATE else "import_failed"
+            )
+            prepared.chat_failures[chat.id] = (reason, str(error))
+            return None
 
     def _saved_copies(self, chat: Chat, plan: ChatPlan) -> list[KeySubmission] | None:
         """Return the copies an earlier attempt saved for this `new` chat."""
@@ -281,20 +290,6 @@ class SyncEngine:
         # a reshare once the key is registered.
         logger.info("chat %s: resending earlier copies; new certificates wait", chat.id)
         return list(saved)
-
-    def _export(
-        self,
-        chat: Chat,
-        chat_key: ChatKey,
-        pid: str,
-        cid: str,
-        certificate: Certificate,
-    ) -> KeySubmission:
-        key_copy = self.providers.export_chat_key(
-            chat_key, certificate, self.identity, self.profile
-        )
-        signature = self.providers.sign(key_copy, self.identity, self.profile)
-        return KeySubmission(chat.id, pid, cid, key_copy, signature)
 
     def _candidates(self, chat: Chat) -> list[Certificate]:
         certificates = [participant.certificate for participant in chat.certificates]

@@ -26,6 +26,11 @@ class Identity(abc.ABC):
     certificate: Certificate
     reference: str
 
+    fork_safe: bool = False
+    """Whether a forked child process may use this identity. True for keys held
+    in memory; False (the default) for keys behind sessions or handles, such as
+    PKCS#11 tokens. Parallel export (`chatkeys.workers`) needs True."""
+
     def close(self) -> None:  # noqa: B027 - optional for identities without resources
         """Release sessions or handles. Identities without resources ignore this."""
 

@@ -66,6 +66,8 @@ class SoftIdentity(Identity):
     that the key matches the certificate; the loaders do.
     """
 
+    fork_safe = True
+
     def __init__(
         self,
         certificate: Certificate,
@@ -99,7 +101,7 @@ class SoftIdentity(Identity):
         decode.
         """
         if not isinstance(self._private_key, rsa.RSAPrivateKey):
-            raise ValueError(f"{self!r} holds no RSA key")
+            raise ValueError(f"{self!r} has no RSA key, so it cannot decrypt OAEP")
         algorithm = _hash(hash_name)
         return self._private_key.decrypt(
             ciphertext, padding.OAEP(padding.MGF1(algorithm), algorithm, None)
@@ -112,7 +114,7 @@ class SoftIdentity(Identity):
         curve.
         """
         if not isinstance(self._private_key, ec.EllipticCurvePrivateKey):
-            raise ValueError(f"{self!r} holds no EC key")
+            raise ValueError(f"{self!r} has no EC key, so it cannot compute ECDH")
         peer = ec.EllipticCurvePublicKey.from_encoded_point(
             self._private_key.curve, peer_public_point
         )
