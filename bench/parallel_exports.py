@@ -70,7 +70,8 @@ def main() -> None:
             "Command: `.venv/bin/python bench/parallel_exports.py` "
             f"({platform.machine()}, {os.cpu_count()} cores, Python "
             f"{sys.version.split()[0]}, {time.strftime('%Y-%m-%d')}).",
-            f"{RECIPIENTS} copies of one chat key, exported and signed; copies per second.",
+            f"{RECIPIENTS} copies of one chat key, exported and signed; "
+            "copies per second.",
             "",
             "| algorithm | 1 process | 2 workers | speed-up |",
             "| --- | --- | --- | --- |",

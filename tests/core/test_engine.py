@@ -257,7 +257,9 @@ def test_progress_reported(providers: Providers, people: dict[str, Identity]) ->
     assert ("submit", 6, 6) in seen
 
 
-def test_two_workers_give_same_result(providers: Providers, people: dict[str, Identity]) -> None:
+def test_two_workers_give_same_result(
+    providers: Providers, people: dict[str, Identity]
+) -> None:
     server = MemoryServer(providers)
     for index in range(20):
         server.add_chat(_chat(people, f"c{index}", "alice", "bob", "bob2"))
