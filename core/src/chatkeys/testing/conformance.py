@@ -13,8 +13,9 @@ in its own tests::
 A provider still under development that is not installed passes its module
 instead, ``provider_plugin = my_package.plugin``. pytest collects the
 subclass as usual (its name starts with ``Test``), and every test runs once
-per algorithm and wire profile: by default every profile the algorithm's
-`AlgorithmInfo` lists; set ``profiles = ("cms",)`` to narrow them.
+per algorithm and wire profile. By default these are all the profiles that
+the algorithm's `AlgorithmInfo` lists; set ``profiles = ("cms",)`` to narrow
+them.
 
 The suite registers only the provider under test in a fresh
 `chatkeys.providers.Providers`, so "the provider returned None" shows as

@@ -1,8 +1,8 @@
 """Setting up the provider conformance suite: the provider, its cases, fixtures.
 
 `ConformanceSetup` is the base class of
-`chatkeys.testing.conformance.ProviderConformance`, which holds the tests and
-documents how to use them. This module finds the provider under test (by
+`chatkeys.testing.conformance.ProviderConformance`, which contains the tests
+and documents how to use them. This module finds the provider under test (by
 entry point or as a module), runs every test once per algorithm and wire
 profile, and defines the class-scoped fixtures that subclasses may override.
 """

@@ -6,10 +6,11 @@ AES-256-GCM chat key, so it can be dropped into an EnvelopedData as is:
 - RSA recipients get a KeyTransRecipientInfo (a plain SEQUENCE) with
   RSAES-OAEP, SHA-256 and MGF1-SHA-256 written explicitly (RFC 8017, RFC 4055).
 - EC recipients get a KeyAgreeRecipientInfo, tagged ``[1]`` as the
-  RecipientInfo choice requires: ephemeral-static ECDH with the ephemeral
-  public key as originator, the X9.63 KDF with SHA-256
-  (dhSinglePass-stdDH-sha256kdf-scheme) and AES-256 key wrap (RFC 3394), with
-  ECC-CMS-SharedInfo as RFC 5753 section 7.2 defines it.
+  RecipientInfo choice requires. It uses ephemeral-static ECDH with the
+  ephemeral public key as originator and the X9.63 KDF with SHA-256
+  (dhSinglePass-stdDH-sha256kdf-scheme). The KDF input is ECC-CMS-SharedInfo
+  as RFC 5753 section 7.2 defines it, and the key is wrapped with AES-256 key
+  wrap (RFC 3394).
 
 What import accepts is described in `chatkeys_soft.recipient_info`, whose
 parser and structures this module re-exports.
@@ -115,8 +116,8 @@ def export_key_copy(chat_key: ChatKey, recipient: Certificate) -> bytes:
     """Wrap `chat_key` for `recipient`'s RSA or EC public key.
 
     Raises `SoftUnsupportedProfileError` when the chat key is not a 32-byte
-    AES-256-GCM key, and ValueError when `recipient` holds no RSA key or EC
-    key on P-256, P-384 or P-521.
+    AES-256-GCM key, and ValueError when `recipient` has neither an RSA key
+    nor an EC key on P-256, P-384 or P-521.
     """
     if chat_key.cipher != CIPHER or len(chat_key.secret) != KEY_SIZE:
         raise SoftUnsupportedProfileError(
@@ -126,7 +127,7 @@ def export_key_copy(chat_key: ChatKey, recipient: Certificate) -> bytes:
     key = recipient_key(recipient)
     if key is None:
         raise ValueError(
-            f"certificate {recipient.short_id} holds no RSA key or EC key on "
+            f"certificate {recipient.short_id} has neither an RSA key nor an EC key on "
             "P-256, P-384 or P-521"
         )
     if isinstance(key.public_key, rsa.RSAPublicKey):
@@ -184,7 +185,7 @@ def _open_key_trans(
     if recipient.key_algorithm_oid != OID_RSA_ENCRYPTION:
         raise SoftKeyImportError(
             f"key copy uses RSA key transport but certificate {recipient.short_id} "
-            f"holds a {recipient.key_algorithm.name} key"
+            f"has a {recipient.key_algorithm.name} key"
         )
     if not copy.recipient.matches(recipient):
         raise SoftKeyImportError(
@@ -213,7 +214,7 @@ def _open_key_agree(
     if curve is None:
         raise SoftKeyImportError(
             f"key copy uses ECDH key agreement but certificate {recipient.short_id} "
-            "holds no EC key on P-256, P-384 or P-521"
+            "has no EC key on P-256, P-384 or P-521"
         )
     originator_curve = CURVES.get(copy.originator_curve_oid or "")
     if copy.originator_curve_oid is not None and (

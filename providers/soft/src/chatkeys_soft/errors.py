@@ -1,7 +1,7 @@
 """Exceptions of the RSA/EC provider.
 
 Every error the provider raises on purpose derives from `SoftError` and from
-the core class that says what failed, so callers can catch either::
+the core class for the kind of failure, so callers can catch either::
 
     SoftError (chatkeys.errors.ProviderError)
     ├── SoftIdentityError           also IdentityError

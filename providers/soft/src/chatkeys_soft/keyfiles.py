@@ -5,8 +5,8 @@ Two kinds of reference are loaded:
 - A PEM file with one private key (PKCS#8, encrypted PKCS#8, or the
   traditional ``RSA PRIVATE KEY`` / ``EC PRIVATE KEY`` forms). The
   certificate is taken from the same file when it contains a
-  ``CERTIFICATE`` block; otherwise from a sibling file named after the key
-  file without its suffix (and without a ``.key`` before it): for
+  ``CERTIFICATE`` block. Otherwise it is read from a sibling file named after
+  the key file without its suffix and without a ``.key`` before it. For
   ``alice.key`` or ``alice.key.pem`` that is ``alice.crt``, then
   ``alice.cert.pem``, each in PEM or DER. Among several certificates, the one
   whose public key matches the private key is used.

@@ -2,10 +2,10 @@
 
 The provider implements only the ``cms`` wire profile and returns None for
 every other profile. Hooks that need no private key (chat-key generation,
-export, verification, messages) answer for any RSA certificate or EC
-certificate on P-256, P-384 or P-521, whoever holds the key, so identities on
-a token get the same formats. Hooks that use the private key answer only for
-`SoftIdentity`.
+export, verification, messages) return results for any RSA certificate or EC
+certificate on P-256, P-384 or P-521, even when another provider loaded the
+identity, so identities on a token get the same formats. Hooks that use the
+private key return results only for `SoftIdentity`.
 """
 
 from __future__ import annotations

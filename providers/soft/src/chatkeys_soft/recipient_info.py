@@ -203,25 +203,32 @@ def _parse_key_agree(parts: list[der.Element]) -> KeyAgreeCopy:
     version = der.decode_integer(parts[0])
     if version != 3:
         raise der.DerError(f"KeyAgreeRecipientInfo version {version} is not 3")
+
     originator_point, curve_oid = _parse_originator(
         der.explicit(parts[1], der.CONTEXT_0)
     )
     ukm = None
     if len(parts) == 5:
         ukm = der.decode_octet_string(der.explicit(parts[2], der.CONTEXT_1))
+
     algorithm = der.children(der.expect(parts[-2], der.SEQUENCE))
     kdf_oid = der.decode_oid(algorithm[0])
-    if kdf_oid not in KDF_SCHEMES or len(algorithm) != 2:
+    if kdf_oid not in KDF_SCHEMES:
         raise SoftKeyImportError(
             f"key copy uses key agreement scheme {kdf_oid}; accepted: "
             "dhSinglePass-stdDH with an X9.63 KDF over SHA-1 or SHA-2"
         )
+    if len(algorithm) != 2:
+        raise der.DerError("key agreement algorithm names no key wrap algorithm")
     wrap = der.children(der.expect(algorithm[1], der.SEQUENCE))
     wrap_oid = der.decode_oid(wrap[0])
-    if wrap_oid not in WRAP_KEY_SIZES or len(wrap) != 1:
+    if wrap_oid not in WRAP_KEY_SIZES:
         raise SoftKeyImportError(
             f"key copy uses key wrap {wrap_oid}; accepted: AES key wrap (RFC 3394)"
         )
+    if len(wrap) != 1:
+        raise der.DerError("AES key wrap parameters must be absent (RFC 3565)")
+
     entries = der.children(der.expect(parts[-1], der.SEQUENCE))
     if not entries:
         raise der.DerError("KeyAgreeRecipientInfo has no recipient keys")

@@ -1,4 +1,4 @@
-"""Recipient certificates as CMS sees them: identifiers and public keys.
+"""Recipient certificates in CMS terms: recipient identifiers and public keys.
 
 `RecipientId` is the `rid` of a RecipientInfo (issuer and serial number, or
 subject key identifier). `recipient_key` reads, once per certificate, what an
@@ -35,7 +35,7 @@ CURVES: dict[str, ec.EllipticCurve] = {
 
 @dataclass(frozen=True, slots=True)
 class RecipientId:
-    """Which certificate a RecipientInfo is for.
+    """The identifier of the certificate a RecipientInfo is addressed to.
 
     Either `issuer` (DER of the issuer Name) and `serial_number` are set, or
     `subject_key_identifier` is.
@@ -61,7 +61,7 @@ class RecipientId:
 
 @dataclass(frozen=True, slots=True)
 class RecipientKey:
-    """What an export to one certificate needs, read once from it.
+    """The export data of one certificate, read once from it.
 
     `public_key` is the RSA or EC public key, `curve` the EC curve (None for
     RSA) and `issuer_and_serial` the DER of the certificate's
@@ -74,7 +74,7 @@ class RecipientKey:
 
 
 def is_own_certificate(certificate: Certificate) -> bool:
-    """Return whether `certificate` holds an RSA key or an EC key on a handled curve."""
+    """Return whether `certificate` has an RSA key or an EC key on a handled curve."""
     if certificate.key_algorithm_oid == OID_RSA:
         return True
     if certificate.key_algorithm_oid == OID_EC_PUBLIC_KEY:

@@ -1,12 +1,13 @@
 """Signatures of the CMS profile for RSA and EC keys.
 
 - RSA signs with RSASSA-PKCS1-v1_5 and SHA-256 by default, or with
-  RSASSA-PSS (SHA-256, MGF1-SHA-256, 32-byte salt) when the identity asks
-  for it. Verification accepts both: the API's `sign` field carries no
-  algorithm identifier, so a verifier cannot tell which one a signer chose,
-  and both are sound with SHA-256. PSS is accepted only with a 32-byte salt,
-  the one parameter set this package writes.
-- EC signs with ECDSA over SHA-256; the signature is the DER
+  RSASSA-PSS (SHA-256, MGF1-SHA-256, 32-byte salt) when the identity's
+  `rsa_signature` option is ``"pss"``. Verification accepts both, because
+  the API's `sign` field carries no algorithm identifier, so a verifier
+  cannot tell which one a signer chose. Both are sound with SHA-256. PSS is
+  accepted only with a 32-byte salt, the one parameter set this package
+  writes.
+- EC signs with ECDSA over SHA-256. The signature is the DER
   ``SEQUENCE { r INTEGER, s INTEGER }`` of RFC 3279.
 
 Verification returns False for every malformed or non-matching signature and
@@ -23,7 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 RsaSignatureScheme = Literal["pkcs1v15", "pss"]
-"""How an RSA identity signs: RSASSA-PKCS1-v1_5 or RSASSA-PSS."""
+"""The RSA signature scheme of an identity: RSASSA-PKCS1-v1_5 or RSASSA-PSS."""
 
 PSS_SALT_LENGTH = 32
 
