@@ -1,4 +1,4 @@
-"""The response envelope and how the server answers malformed requests.
+"""The response envelope, and the server's responses to malformed requests.
 
 No request may produce a 5xx: malformed JSON, wrong types and oversize bodies
 get a 4xx whose message names the field.

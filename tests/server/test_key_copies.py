@@ -9,7 +9,7 @@ import pytest
 
 @pytest.fixture
 def pair(api):
-    """Two registered profiles and their personal chat (as Alice sees it)."""
+    """Two registered profiles and their personal chat, as listed for Alice."""
     alice = api.register("79260000001")
     bob = api.register("79260000002")
     chat = api.chat_with(alice, lambda chat: chat["profilePhone"] == "79260000002")
