@@ -18,7 +18,7 @@ from chatkeys_gost.keys import (
     pem_encode,
     pkcs8_algorithm_oid,
 )
-from chatkeys_gost.primitives.streebog import streebog256
+from chatkeys_gost.primitives.streebog import streebog256, streebog512
 from chatkeys_gost.signature import Encoding, decode, verify_digest
 
 from .conftest import STANDARD_PRIVATE_KEYS
@@ -104,7 +104,6 @@ def test_self_signed_certificate_verifies() -> None:
     private_key = GostPrivateKey.generate("1.2.643.7.1.2.1.2.1")
     certificate = self_signed_certificate(private_key, "alice")
     parsed = x509.Certificate.load(certificate.der)
-    from chatkeys_gost.primitives.streebog import streebog512
 
     digest = streebog512(parsed["tbs_certificate"].dump())
     r, s = decode(

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from asn1crypto import cms, core
+from asn1crypto import cms, core, x509
 
 from chatkeys.certificates import Certificate
 from chatkeys.identity import NoSecrets
@@ -126,8 +126,6 @@ def test_openssl_signature_verifies_with_ours(
 def test_engine_certificate_signature_verifies(
     openssl_gost: OpenSsl, tmp_path: Path, algorithm: str, engine: str
 ) -> None:
-    from asn1crypto import x509  # noqa: PLC0415
-
     identity, _, certificate = _engine_identity(openssl_gost, engine, tmp_path)
     parsed = x509.Certificate.load(Certificate.load(certificate.read_bytes()).der)
     tbs = parsed["tbs_certificate"].dump()
@@ -203,8 +201,8 @@ def _openssl_envelope(
     plain = directory / "plain"
     plain.write_bytes(MESSAGE)
     der = openssl(
-        "cms", "-engine", "gost", "-encrypt", "-binary", f"-{cipher}", "-outform", "DER",
-        "-in", plain, certificate,
+        "cms", "-engine", "gost", "-encrypt", "-binary", f"-{cipher}",
+        "-outform", "DER", "-in", plain, certificate,
     )  # fmt: skip
     return cms.ContentInfo.load(der)["content"]
 

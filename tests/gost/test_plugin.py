@@ -9,6 +9,7 @@ from chatkeys.errors import KeyImportError, MessageError, UnsupportedProfileErro
 from chatkeys.plugin import PROFILE_CMS, PROFILE_KOMANDOR
 from chatkeys_gost import komandor, plugin
 from chatkeys_gost.identity import GostIdentity, generate_identity
+from chatkeys_gost.keys import GostPrivateKey
 from chatkeys_gost.primitives.keywrap import gost28147_wrap
 from chatkeys_gost.primitives.streebog import streebog256
 from chatkeys_gost.signature import Encoding, encode, sign_digest
@@ -162,7 +163,6 @@ def test_format_b_opens(alice: GostIdentity, bob: GostIdentity) -> None:
     secret = bytes(range(32))
     iv = b"\x10" * 8
     wrapped = gost28147_wrap(kek, ukm, secret, komandor.SBOX_Z)
-    from chatkeys_gost.keys import GostPrivateKey
 
     spki = (
         GostPrivateKey(curve, ephemeral, bob.public_key.parameter_oid)
