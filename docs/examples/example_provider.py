@@ -165,7 +165,7 @@ def chatkeys_import_chat_key(
             f"certificate {identity.certificate.short_id}"
         ) from error
     if len(secret) != 32:
-        raise ExampleKeyImportError(f"key copy holds {len(secret)} bytes, not 32")
+        raise ExampleKeyImportError(f"key copy contains {len(secret)} bytes, not 32")
     return ChatKey(CIPHER, secret)
 
 
