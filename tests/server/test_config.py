@@ -1,0 +1,36 @@
+"""Checks of the server settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatkeys_server.config import ServerConfig
+
+
+def test_defaults(tmp_path):
+    config = ServerConfig(db_path=tmp_path / "db")
+    assert config.profile == "komandor"
+    assert config.development is False
+    assert config.max_body_size == 4 * 1024 * 1024
+    assert config.max_copies_per_request == 1000
+    assert config.system_algorithm == "ec-p256"
+    assert len(config.jwt_secret) == 32
+    assert config.jwt_secret != ServerConfig(db_path=tmp_path / "db").jwt_secret
+
+
+def test_secret_not_in_repr(tmp_path):
+    config = ServerConfig(db_path=tmp_path / "db")
+    assert repr(config.jwt_secret) not in repr(config)
+
+
+def test_unknown_profile_rejected(tmp_path):
+    with pytest.raises(ValueError, match=r"'gost'.*komandor, cms"):
+        ServerConfig(db_path=tmp_path / "db", profile="gost")
+
+
+@pytest.mark.parametrize(
+    "name", ["token_lifetime", "max_body_size", "max_copies_per_request"]
+)
+def test_non_positive_limit_rejected(tmp_path, name):
+    with pytest.raises(ValueError, match=name):
+        ServerConfig(db_path=tmp_path / "db", **{name: 0})
