@@ -421,7 +421,7 @@ def demo(algorithm: str, as_json: bool) -> None:
         console.rule(f"[bold]{step.number}. {step.title}")
         if step.note:
             console.print(step.note)
-        table = Table("device", "chat", "status", "reason", "key id")
+        table = Table("device", "chat", "status", "reason", "key id (first 8)")
         for device, lines in step.devices.items():
             for line in lines:
                 color = {"sync": "green", "wait": "yellow", "new": "cyan"}.get(
@@ -432,7 +432,7 @@ def demo(algorithm: str, as_json: bool) -> None:
                     line.title,
                     f"[{color}]{line.status}[/]",
                     line.reason,
-                    line.key_id,
+                    line.key_id[:8],
                 )
         console.print(table)
 
