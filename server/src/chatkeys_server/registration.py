@@ -70,7 +70,7 @@ def _profile_fields(body: dict[str, Any]) -> dict[str, Any]:
         ):
             raise invalid(
                 "profileType",
-                "1 (FL), 2 (IP) or 3 (UL), because 0 (SYS) is reserved for the "
+                "1 (FL), 2 (IP) or 3 (UL). Type 0 (SYS) is reserved for the "
                 "system contact",
             )
         fields["type"] = profile_type
