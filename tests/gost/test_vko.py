@@ -104,3 +104,16 @@ def test_keg_needs_32_byte_ukm() -> None:
     curve = curve_for_oid("1.2.643.7.1.2.1.1.1")
     with pytest.raises(GostKeyError, match="32-byte UKM"):
         keg(curve, 7, curve.public_point(11), bytes(8))
+
+
+@pytest.mark.parametrize("ukm", [1, 2**63 + 12345, 2**64 - 1, 2**64, 2**127 + 3])
+def test_agreed_point_matches_direct_multiplication(ukm: int) -> None:
+    # UKMs below 2^64 take the precomputed table; larger ones the plain path.
+    curve = curve_for_oid("1.2.643.7.1.2.1.1.1")
+    d_a, d_b = curve.random_scalar(), curve.random_scalar()
+    public_b = curve.public_point(d_b)
+    context = VkoContext(curve, d_a, public_b)
+    expected = public_b * (curve.cofactor * ukm * d_a % curve.q)
+
+    assert context.agreed_point(ukm) == curve.point_to_bytes(expected)
+    assert context.agreed_point(ukm) == curve.point_to_bytes(expected)

@@ -65,6 +65,8 @@ class GostIdentity(Identity):
     """
 
     provider = PROVIDER_NAME
+    fork_safe = True
+    """The key lives in process memory, so forked workers may use a copy."""
 
     def __init__(
         self, private_key: GostPrivateKey, certificate: Certificate, reference: str

@@ -25,6 +25,8 @@ from chatkeys_gost.primitives.streebog import streebog256, streebog512
 
 __all__ = ["VkoContext", "keg", "vko_256", "vko_512"]
 
+_SHORT_UKM_LIMIT = 1 << 64
+
 
 class VkoContext:
     """The shared point h*d*Q of one private key and one public point.
@@ -33,7 +35,7 @@ class VkoContext:
     multiplication per UKM instead of a full one.
     """
 
-    __slots__ = ("_curve", "_shared")
+    __slots__ = ("_curve", "_shared", "_short_table")
 
     def __init__(
         self, curve: Curve, private_key: int, public_point: PointJacobi
@@ -45,12 +47,27 @@ class VkoContext:
             raise GostKeyError(
                 f"key agreement on {curve.name} gave the point at infinity"
             )
+        self._short_table: PointJacobi | None = None
+
+    def _short_multiple(self, ukm: int) -> PointJacobi:
+        # ecdsa precomputes the doublings of a point marked as a generator up
+        # to its order; declaring the order 2^64 makes a 65-entry table, which
+        # serves every UKM below 2^64 (ecdsa reduces the scalar mod 2 * order).
+        if self._short_table is None:
+            x, y = self._curve.affine(self._shared)
+            self._short_table = PointJacobi(
+                self._shared.curve(), x, y, 1, _SHORT_UKM_LIMIT, generator=True
+            )
+        return self._short_table * ukm
 
     def agreed_point(self, ukm: int) -> bytes:
         """Return x || y (little-endian) of UKM * h*d*Q."""
         curve = self._curve
-        ukm %= curve.q
-        point = self._shared * (ukm or 1)
+        ukm = ukm % curve.q or 1
+        if ukm < _SHORT_UKM_LIMIT:
+            point = self._short_multiple(ukm)
+        else:
+            point = self._shared * ukm
         return curve.point_to_bytes(point)
 
     def kek_256(self, ukm: int) -> bytes:
