@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chatkeys_server.config import ServerConfig
+from chatkeys_server.errors import ServerConfigError
 
 
 def test_defaults(tmp_path):
@@ -24,7 +25,7 @@ def test_secret_not_in_repr(tmp_path):
 
 
 def test_unknown_profile_rejected(tmp_path):
-    with pytest.raises(ValueError, match=r"'gost'.*komandor, cms"):
+    with pytest.raises(ServerConfigError, match=r"'gost'.*komandor, cms"):
         ServerConfig(db_path=tmp_path / "db", profile="gost")
 
 
@@ -32,5 +33,5 @@ def test_unknown_profile_rejected(tmp_path):
     "name", ["token_lifetime", "max_body_size", "max_copies_per_request"]
 )
 def test_non_positive_limit_rejected(tmp_path, name):
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(ServerConfigError, match=name):
         ServerConfig(db_path=tmp_path / "db", **{name: 0})

@@ -5,7 +5,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+import pytest
+
 from chatkeys.certificates import Certificate
+from chatkeys_server.app import create_app
+from chatkeys_server.errors import SystemIdentityError
 from chatkeys_server.system import SYSTEM_NAME
 
 
@@ -80,3 +84,13 @@ def test_loaded_identity_keeps_system_keys(api_factory, config, identity_file):
     assert shared["status"] == "sync"
     assert shared["chatKey"]["id"] == before["chatKey"]["id"]
     assert second.import_key(device, shared) == old_key
+
+
+def test_user_certificate_as_system_rejected(api_factory, config, identity_file):
+    reference = str(identity_file("alice"))
+    with api_factory(config) as api:
+        api.register("79260000001", api.providers.load_identity(reference))
+
+    config = dataclasses.replace(config, system_identity=reference)
+    with pytest.raises(SystemIdentityError, match="registered to a user profile"):
+        create_app(config, api.providers)

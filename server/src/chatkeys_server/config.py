@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chatkeys.plugin import PROFILE_CMS, PROFILE_KOMANDOR
+from chatkeys_server.errors import ServerConfigError
 
 PROFILES = (PROFILE_KOMANDOR, PROFILE_CMS)
 
@@ -44,7 +45,7 @@ class ServerConfig:
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
-            raise ValueError(
+            raise ServerConfigError(
                 f"profile {self.profile!r} is not a wire profile: use one of "
                 f"{', '.join(PROFILES)}"
             )
@@ -58,5 +59,5 @@ class ServerConfig:
             "max_copies_per_request",
         ):
             if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be a positive number")
+                raise ServerConfigError(f"{name} must be a positive number")
         object.__setattr__(self, "db_path", Path(self.db_path))

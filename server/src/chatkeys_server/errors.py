@@ -9,6 +9,14 @@ class ServerError(ChatkeysError):
     """Base class of the errors raised by the reference server."""
 
 
+class ServerConfigError(ServerError, ValueError):
+    """A server setting is invalid."""
+
+
+class SystemIdentityError(ServerError):
+    """The system contact's identity cannot be used with this database."""
+
+
 class RequestRejected(ServerError):
     """A request the server rejects, answered as an error response.
 

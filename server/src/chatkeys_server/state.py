@@ -65,7 +65,12 @@ class ServerState:
         store = Store(config.db_path)
         checker = SignatureChecker(providers, config.profile)
         system = SystemContact(providers, checker)
-        system.start(config, store)
+        try:
+            system.start(config, store)
+        except BaseException:
+            system.close()
+            store.close()
+            raise
         tokens = TokenIssuer(
             config.jwt_secret, config.token_lifetime, config.registration_token_lifetime
         )

@@ -25,6 +25,7 @@ from chatkeys.identity import Identity
 from chatkeys.providers import Providers
 from chatkeys_server import records
 from chatkeys_server.config import ServerConfig
+from chatkeys_server.errors import SystemIdentityError
 from chatkeys_server.records import ParticipantCertificate
 from chatkeys_server.signatures import SignatureChecker
 from chatkeys_server.store import Store
@@ -112,7 +113,7 @@ class SystemContact:
             )
             return str(row["cid"]), False
         if row is not None:
-            raise ValueError(
+            raise SystemIdentityError(
                 f"the system identity's certificate {certificate.short_id} is "
                 "registered to a user profile: configure another system identity"
             )
