@@ -205,34 +205,19 @@ class AsyncClient:
         authenticated: bool = True,
     ) -> Any:
         target = api.url(self.server, path)
-        attempts = 1 + (self.settings.retries if idempotent else 0)
+        attempts = api.Attempts(self.settings, idempotent, target)
         relogged = False
-        attempt = 0
         while True:
-            attempt += 1
             headers = {}
             if authenticated:
                 headers["Authorization"] = f"Bearer {(await self.login()).token}"
             try:
                 response = await self._http.post(target, json=body, headers=headers)
             except httpx.TransportError as error:
-                failure = api.transport_error(error, "POST", target)
-                if attempt < attempts:
-                    delay = self.settings.delay(attempt)
-                    logger.warning("retrying in %.1f s: %s", delay, failure)
-                    await asyncio.sleep(delay)
-                    continue
-                raise failure from error
-            if response.status_code in api.RETRYABLE_STATUS and attempt < attempts:
-                delay = self.settings.delay(
-                    attempt, response.headers.get("Retry-After")
-                )
-                logger.warning(
-                    "retrying POST %s in %.1f s after HTTP %d",
-                    path,
-                    delay,
-                    response.status_code,
-                )
+                await asyncio.sleep(attempts.after_error(error))
+                continue
+            delay = attempts.after_response(response)
+            if delay is not None:
                 await asyncio.sleep(delay)
                 continue
             try:

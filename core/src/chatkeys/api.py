@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import random
 import time
 from collections.abc import Mapping
@@ -22,6 +23,8 @@ from chatkeys.errors import (
     InvalidResponseError,
     TransportError,
 )
+
+logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v2/"
 
@@ -79,6 +82,45 @@ class HttpSettings:
             return min(float(retry_after), self.max_backoff)
         base: float = min(self.backoff * 2.0 ** (attempt - 1), self.max_backoff)
         return base * (0.5 + random.random() / 2)
+
+
+class Attempts:
+    """Retry decisions for one request, shared by the sync and async clients.
+
+    Each method returns the delay in seconds before the next attempt, or
+    None (for responses) when the response is final. A transport error on
+    the last attempt is raised as `TransportError`.
+    """
+
+    def __init__(self, settings: HttpSettings, idempotent: bool, target: str) -> None:
+        self.settings = settings
+        self.limit = 1 + (settings.retries if idempotent else 0)
+        self.target = target
+        self.attempt = 1
+
+    def after_error(self, error: httpx.TransportError) -> float:
+        """Return the delay before retrying after `error`, or raise it."""
+        failure = transport_error(error, "POST", self.target)
+        if self.attempt >= self.limit:
+            raise failure from error
+        delay = self.settings.delay(self.attempt)
+        self.attempt += 1
+        logger.warning("retrying in %.1f s: %s", delay, failure)
+        return delay
+
+    def after_response(self, response: httpx.Response) -> float | None:
+        """Return the delay before retrying a retryable status, else None."""
+        if response.status_code not in RETRYABLE_STATUS or self.attempt >= self.limit:
+            return None
+        delay = self.settings.delay(self.attempt, response.headers.get("Retry-After"))
+        self.attempt += 1
+        logger.warning(
+            "retrying %s in %.1f s after HTTP %d",
+            self.target,
+            delay,
+            response.status_code,
+        )
+        return delay
 
 
 def url(base_url: str, path: str) -> str:

@@ -201,34 +201,19 @@ class Client:
         authenticated: bool = True,
     ) -> Any:
         target = api.url(self.server, path)
-        attempts = 1 + (self.settings.retries if idempotent else 0)
+        attempts = api.Attempts(self.settings, idempotent, target)
         relogged = False
-        attempt = 0
         while True:
-            attempt += 1
             headers = {}
             if authenticated:
                 headers["Authorization"] = f"Bearer {self.login().token}"
             try:
                 response = self._http.post(target, json=body, headers=headers)
             except httpx.TransportError as error:
-                failure = api.transport_error(error, "POST", target)
-                if attempt < attempts:
-                    delay = self.settings.delay(attempt)
-                    logger.warning("retrying in %.1f s: %s", delay, failure)
-                    time.sleep(delay)
-                    continue
-                raise failure from error
-            if response.status_code in api.RETRYABLE_STATUS and attempt < attempts:
-                delay = self.settings.delay(
-                    attempt, response.headers.get("Retry-After")
-                )
-                logger.warning(
-                    "retrying POST %s in %.1f s after HTTP %d",
-                    path,
-                    delay,
-                    response.status_code,
-                )
+                time.sleep(attempts.after_error(error))
+                continue
+            delay = attempts.after_response(response)
+            if delay is not None:
                 time.sleep(delay)
                 continue
             try:
