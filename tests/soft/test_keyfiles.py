@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import stat
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from cryptography.hazmat.primitives.serialization import (
     NoEncryption,
     PrivateFormat,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chatkeys.errors import IdentityError, NoProviderError
 from chatkeys.identity import EnvironmentSecrets, NoSecrets
@@ -359,3 +363,47 @@ def test_damaged_pkcs12_raises_typed_error(tmp_path: Path) -> None:
 
     with pytest.raises(SoftIdentityError):
         load_identity(str(path), Secrets(passphrase="x"))
+
+
+def _pem(label: str, body: bytes) -> bytes:
+    encoded = base64.encodebytes(body).decode("ascii")
+    return f"-----BEGIN {label}-----\n{encoded}-----END {label}-----\n".encode()
+
+
+_PEM_LABELS = st.sampled_from(
+    ["PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "EC PRIVATE KEY", "CERTIFICATE"]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    blocks=st.lists(st.tuples(_PEM_LABELS, st.binary(max_size=300)), max_size=3),
+    suffix=st.sampled_from([".pem", ".key", ".p12"]),
+)
+def test_garbage_pem_gives_none_or_typed_error(
+    blocks: list[tuple[str, bytes]], suffix: str
+) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / f"garbage{suffix}"
+        path.write_bytes(b"".join(_pem(label, body) for label, body in blocks))
+        try:
+            loaded = load_identity(str(path), Secrets(passphrase=PASSPHRASE))
+        except SoftIdentityError:
+            return
+        assert loaded is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    content=st.binary(max_size=600),
+    suffix=st.sampled_from([".pem", ".p12", ".pfx", ""]),
+)
+def test_garbage_file_gives_none_or_typed_error(content: bytes, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / f"garbage{suffix}"
+        path.write_bytes(content)
+        try:
+            loaded = load_identity(str(path), Secrets(passphrase=PASSPHRASE))
+        except SoftIdentityError:
+            return
+        assert loaded is None

@@ -174,6 +174,9 @@ def _load_pem(path: Path, data: bytes, secrets: SecretSource) -> SoftIdentity | 
     if certificates and not any(_rsa_or_ec(c) for c in certificates):
         return None
 
+    # NOTE: an encrypted key of another algorithm (GOST) with no certificate
+    # beside it cannot be told apart before decryption, so it gets this
+    # provider's passphrase request and errors instead of being left to others.
     encrypted = (
         b"ENCRYPTED" in key_block.split(b"\n", 2)[0]
         or b"Proc-Type: 4,ENCRYPTED" in key_block
