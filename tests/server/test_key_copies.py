@@ -261,3 +261,32 @@ def test_concurrent_first_keys_one_wins(live_api):
         assert [view["status"] for view in views] == ["sync", "sync"]
         assert views[0]["chatKey"]["id"] == views[1]["chatKey"]["id"]
         assert setup.import_key(alice, views[0]) == setup.import_key(contact, views[1])
+
+
+def test_rejected_copy_retried_later(api, pair):
+    alice, _, chat = pair
+    bob_phone = api.register("79260000002")
+    chat = api.chat_with(alice, lambda c: c["id"] == chat["id"])
+    assert len(chat["certificates"]) == 3
+    chat_key = api.providers.generate_chat_key(alice.identity, "cms")
+    entries = api.copies(alice, chat, chat_key, chat["certificates"])
+    rejected = next(e for e in entries if e["cid"] == bob_phone.cid)
+    good_sign = rejected["sign"]
+    rejected["sign"] = api.sign(b"tampered", alice.identity)
+
+    first = api.send_copies(alice, entries)
+    waiting = api.chat_with(alice, lambda c: c["id"] == chat["id"])
+    rejected["sign"] = good_sign
+    retried = api.send_copies(alice, [rejected])
+    done = api.chat_with(bob_phone, lambda c: c["id"] == chat["id"])
+
+    assert sorted(_statuses(first)) == [
+        ("registered", None),
+        ("registered", None),
+        ("rejected", "bad_signature"),
+    ]
+    assert waiting["status"] == "wait"
+    assert [c["cid"] for c in waiting["waitList"]] == [bob_phone.cid]
+    assert _statuses(retried) == [("registered", None)]
+    assert done["status"] == "sync"
+    assert api.import_key(bob_phone, done) == chat_key
