@@ -18,7 +18,7 @@ class SystemIdentityError(ServerError):
 
 
 class RequestRejected(ServerError):
-    """A request the server rejects, answered as an error response.
+    """A request the server rejects, sent back as an error response.
 
     `status` is the HTTP status, `code` the machine-readable error code of the
     response body and the message its human-readable text, which names the

@@ -5,7 +5,7 @@ bad copy never drops the good ones. The exporter is the caller's current
 certificate, and every copy's ``sign`` must verify over its ``key`` bytes
 with it. Reasons are checked in this order: ``invalid`` (undecodable
 base64), ``unknown_chat`` (the chat does not exist *or* the caller is not a
-member: the two are not told apart, so chats of others stay hidden),
+member: both get the same reason, so chats of others stay hidden),
 ``unknown_certificate`` (no such active certificate of that profile),
 ``not_participant`` (the recipient's profile is not a member of the chat),
 ``bad_signature``, then the key rules below.

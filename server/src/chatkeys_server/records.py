@@ -16,7 +16,7 @@ from chatkeys.certificates import Certificate
 STALE_SECONDS = 24 * 3600
 """Age past expiry after which phone requests and challenges are deleted.
 
-Until then, using one answers "expired" rather than "unknown".
+Until then, a request that uses one is rejected as expired, not unknown.
 """
 
 

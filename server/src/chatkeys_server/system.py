@@ -1,9 +1,9 @@
 """The system contact "Командор": its profile, identity and chat keys.
 
 The server itself is the system contact, so it makes the keys of every chat
-with it: it generates the key, exports a copy to every participant
-certificate (its own included, which is how it reads the key back later) and
-signs each copy with its identity.
+with it. It generates the key, exports a copy to every participant
+certificate and signs each copy with its identity. The copy for its own
+certificate is how it reads the key back later.
 
 The provider contract has no hook to serialise a generated identity, so the
 identity lives in memory: it is loaded from `ServerConfig.system_identity`

@@ -3,7 +3,7 @@
 A registration token (scope ``register``) names the profile whose phone was
 just confirmed and allows one certificate registration. A session token
 (scope ``session``) names the profile and its current certificate, the one
-that answered the login challenge. Both carry an expiry.
+that signed the login challenge. Both carry an expiry.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ SCOPE_SESSION = "session"
 
 @dataclass(frozen=True, slots=True)
 class TokenClaims:
-    """What a verified token states: profile, certificate (session only), id."""
+    """Claims of a verified token: profile, certificate (session only), id."""
 
     pid: str
     cid: str | None

@@ -1,8 +1,9 @@
 """Reading request bodies and checking the types of their fields.
 
-Every check raises `RequestRejected` naming the field at fault, with a
-JSON path such as ``keys[2].chatId``: 400 for a body that is not JSON, 413 for
-a body over the size limit and 422 for a field of the wrong type or value.
+Every check raises `RequestRejected` naming the field at fault with a JSON
+path such as ``keys[2].chatId``. The status is 400 for a body that is not
+JSON, 413 for a body over the size limit and 422 for a field of the wrong
+type or value.
 """
 
 from __future__ import annotations
