@@ -1,6 +1,6 @@
 """The server's SQLite database: schema, connections and transactions.
 
-The database runs in WAL mode so that readers never wait for the writer.
+The database runs in WAL mode, where readers do not wait for the writer.
 Every write happens in one ``BEGIN IMMEDIATE`` transaction, which takes the
 write lock at its start: two concurrent registrations of a chat's first key
 are therefore serialised, and the second sees the first one's key.
