@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 
 def test_phones_create_personal_chats(api):
     alice = api.register("79260000001")
@@ -135,3 +137,40 @@ def test_status_per_certificate(api):
     assert views["alice"]["chatKey"] is not None
     assert views["phone"]["chatKey"] is None
     assert [c["cid"] for c in views["bob"]["waitList"]] == [alice_phone.cid]
+
+
+def test_concurrent_activations_one_chat_per_pair(live_api):
+    count = 6
+    clients = [live_api() for _ in range(count)]
+    identities = [
+        client.new_identity(f"user{index}") for index, client in enumerate(clients)
+    ]
+    sessions = [None] * count
+
+    def register(index):
+        sessions[index] = clients[index].register(
+            f"7926000002{index}", identities[index]
+        )
+
+    threads = [
+        threading.Thread(target=register, args=(index,)) for index in range(count)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    pairs = {}
+    for client, session in zip(clients, sessions, strict=True):
+        assert session is not None
+        chats = client.chats(session)
+        personal = [
+            c for c in chats if not c["chatFavorites"] and c["profileType"] != 0
+        ]
+        assert len(chats) == count + 1
+        assert len({c["profilePhone"] for c in personal}) == count - 1
+        for chat in personal:
+            pair = frozenset(entry["pid"] for entry in chat["certificates"])
+            pairs.setdefault(pair, set()).add(chat["id"])
+    assert len(pairs) == count * (count - 1) // 2
+    assert all(len(ids) == 1 for ids in pairs.values())
