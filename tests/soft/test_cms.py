@@ -388,3 +388,68 @@ def _key_agree_info(
             ],
         }
     )
+
+
+def _wrong_field_counts() -> dict[str, bytes]:
+    """Copies with one field too few in a place that is unpacked by position."""
+    version_0, version_3 = der.encode_integer(0), der.encode_integer(3)
+    issuer_and_serial = der.encode(
+        der.SEQUENCE, der.encode(der.SEQUENCE), der.encode_integer(1)
+    )
+    ec_algorithm = der.encode(der.SEQUENCE, der.encode_oid("1.2.840.10045.2.1"))
+    point = der.encode(der.BIT_STRING, b"\0\x04" + bytes(64))
+    originator = der.encode(
+        der.CONTEXT_0, der.encode(der.CONTEXT_1, ec_algorithm, point)
+    )
+    key_agreement = der.encode(
+        der.SEQUENCE,
+        der.encode_oid("1.3.132.1.11.1"),
+        der.encode(der.SEQUENCE, der.encode_oid("2.16.840.1.101.3.4.1.45")),
+    )
+    entry = der.encode(der.SEQUENCE, issuer_and_serial, der.encode(der.OCTET_STRING))
+    sha256 = der.encode(der.SEQUENCE, der.encode_oid("2.16.840.1.101.3.4.2.1"))
+    oaep = der.encode(
+        der.SEQUENCE,
+        der.encode_oid("1.2.840.113549.1.1.7"),
+        der.encode(
+            der.SEQUENCE,
+            der.encode(der.CONTEXT_0, sha256),
+            der.encode(der.CONTEXT_0, sha256),
+        ),
+    )
+    return {
+        "originator-one-field": der.encode(
+            der.CONTEXT_1,
+            version_3,
+            der.encode(der.CONTEXT_0, der.encode(der.CONTEXT_1, ec_algorithm)),
+            key_agreement,
+            der.encode(der.SEQUENCE, entry),
+        ),
+        "entry-one-field": der.encode(
+            der.CONTEXT_1,
+            version_3,
+            originator,
+            key_agreement,
+            der.encode(der.SEQUENCE, der.encode(der.SEQUENCE, issuer_and_serial)),
+        ),
+        "rid-one-field": der.encode(
+            der.SEQUENCE,
+            version_0,
+            der.encode(der.SEQUENCE, der.encode(der.SEQUENCE)),
+            oaep,
+            der.encode(der.OCTET_STRING),
+        ),
+        "oaep-repeated-fields": der.encode(
+            der.SEQUENCE,
+            version_0,
+            issuer_and_serial,
+            oaep,
+            der.encode(der.OCTET_STRING),
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", list(_wrong_field_counts()))
+def test_parse_wrong_field_counts(name: str) -> None:
+    with pytest.raises(SoftKeyImportError, match="fields"):
+        cms.parse_key_copy(_wrong_field_counts()[name])

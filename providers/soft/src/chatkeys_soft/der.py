@@ -86,6 +86,16 @@ def children(element: Element) -> list[Element]:
     return items
 
 
+def fields(element: Element, tag: int, count: int) -> list[Element]:
+    """Return the children of `element`, which must have `tag` and `count` of them."""
+    items = children(expect(element, tag))
+    if len(items) != count:
+        raise DerError(
+            f"element with tag 0x{tag:02x} has {len(items)} fields instead of {count}"
+        )
+    return items
+
+
 def expect(element: Element, tag: int) -> Element:
     """Return `element` if its tag is `tag`, else raise DerError."""
     if element.tag != tag:

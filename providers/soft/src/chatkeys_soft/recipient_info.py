@@ -153,11 +153,15 @@ def _parse_key_trans(parts: list[der.Element]) -> KeyTransCopy:
 def _parse_oaep_parameters(element: der.Element) -> str:
     # RSAES-OAEP-params: [0] hash, [1] mask generation, [2] label source; each
     # defaults to SHA-1 or the empty label when absent.
-    fields = {
-        child.tag: child for child in der.children(der.expect(element, der.SEQUENCE))
-    }
-    if not set(fields) <= {der.CONTEXT_0, der.CONTEXT_1, der.CONTEXT_2}:
-        raise der.DerError("unexpected field in RSAES-OAEP parameters")
+    children = der.children(der.expect(element, der.SEQUENCE))
+    tags = [child.tag for child in children]
+    if tags != sorted(set(tags)) or not set(tags) <= {
+        der.CONTEXT_0,
+        der.CONTEXT_1,
+        der.CONTEXT_2,
+    }:
+        raise der.DerError("unexpected or repeated fields in RSAES-OAEP parameters")
+    fields = dict(zip(tags, children, strict=True))
     if der.CONTEXT_0 not in fields or der.CONTEXT_1 not in fields:
         raise SoftKeyImportError(
             "key copy uses RSAES-OAEP with the SHA-1 default: re-export it with "
@@ -252,7 +256,7 @@ def _parse_originator(element: der.Element) -> tuple[bytes, str | None]:
             "key copy names a static originator key; only ephemeral originator "
             "public keys (originatorKey) are accepted"
         )
-    algorithm_element, key_element = der.children(element)
+    algorithm_element, key_element = der.fields(element, der.CONTEXT_1, 2)
     algorithm = der.children(der.expect(algorithm_element, der.SEQUENCE))
     if der.decode_oid(algorithm[0]) != OID_EC_PUBLIC_KEY or len(algorithm) > 2:
         raise der.DerError("originator key is not id-ecPublicKey")
@@ -266,7 +270,7 @@ def _parse_originator(element: der.Element) -> tuple[bytes, str | None]:
 
 
 def _parse_recipient_encrypted_key(element: der.Element) -> RecipientEncryptedKey:
-    rid, encrypted = der.children(der.expect(element, der.SEQUENCE))
+    rid, encrypted = der.fields(element, der.SEQUENCE, 2)
     if rid.tag == der.CONTEXT_0:
         # rKeyId: RecipientKeyIdentifier, whose date and other fields are ignored
         fields = der.children(rid)
@@ -283,6 +287,6 @@ def _parse_recipient_id(
 ) -> RecipientId:
     if subject_key_tag is not None and element.tag == subject_key_tag:
         return RecipientId(subject_key_identifier=element.value)
-    issuer, serial = der.children(der.expect(element, der.SEQUENCE))
+    issuer, serial = der.fields(element, der.SEQUENCE, 2)
     der.expect(issuer, der.SEQUENCE)
     return RecipientId(issuer=issuer.encoded, serial_number=der.decode_integer(serial))

@@ -126,11 +126,17 @@ def recipient_key(certificate: Certificate) -> RecipientKey | None:
 def _issuer_and_serial(certificate: Certificate) -> tuple[bytes, int]:
     # tbsCertificate: [0] version (optional), serialNumber, signature, issuer, ...
     # The issuer is taken as encoded, because identifiers compare DER bytes.
-    tbs = der.children(der.children(der.read_single(certificate.der))[0])
-    if tbs and tbs[0].tag == der.CONTEXT_0:
-        tbs = tbs[1:]
-    serial = der.expect(tbs[0], der.INTEGER).value
-    return tbs[2].encoded, int.from_bytes(serial, "big", signed=True)
+    try:
+        tbs = der.children(der.children(der.read_single(certificate.der))[0])
+        if tbs and tbs[0].tag == der.CONTEXT_0:
+            tbs = tbs[1:]
+        serial = der.expect(tbs[0], der.INTEGER).value
+        issuer = der.expect(tbs[2], der.SEQUENCE).encoded
+    except (der.DerError, IndexError) as error:
+        raise InvalidCertificateError(
+            f"certificate {certificate.short_id}: invalid issuer or serial number"
+        ) from error
+    return issuer, int.from_bytes(serial, "big", signed=True)
 
 
 @lru_cache(maxsize=1024)
