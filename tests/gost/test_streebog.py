@@ -6,6 +6,8 @@ import functools
 import os
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -65,19 +67,33 @@ def openssl_digest(data: bytes, bits: int) -> str:
     return result.stdout.split()[0].decode()
 
 
+# The class always runs the Python code, while the one-shot functions may use
+# OpenSSL (see BACKEND), so the checks below use both.
+def python256(data: bytes) -> bytes:
+    return Streebog(32, data).digest()
+
+
+def python512(data: bytes) -> bytes:
+    return Streebog(64, data).digest()
+
+
 def test_rfc6986_m1_256() -> None:
+    assert python256(M1).hex() == M1_256
     assert streebog256(M1).hex() == M1_256
 
 
 def test_rfc6986_m1_512() -> None:
+    assert python512(M1).hex() == M1_512
     assert streebog512(M1).hex() == M1_512
 
 
 def test_rfc6986_m2_256() -> None:
+    assert python256(M2).hex() == M2_256
     assert streebog256(M2).hex() == M2_256
 
 
 def test_rfc6986_m2_512() -> None:
+    assert python512(M2).hex() == M2_512
     assert streebog512(M2).hex() == M2_512
 
 
@@ -103,7 +119,7 @@ EDGE_INPUTS = [
 @pytest.mark.parametrize("bits", [256, 512])
 def test_edges_match_openssl(data: bytes, bits: int) -> None:
     require_gost_engine()
-    ours = streebog256(data) if bits == 256 else streebog512(data)
+    ours = python256(data) if bits == 256 else python512(data)
     assert ours.hex() == openssl_digest(data, bits)
 
 
@@ -111,8 +127,8 @@ def test_edges_match_openssl(data: bytes, bits: int) -> None:
 def test_random_inputs_match_openssl(length: int) -> None:
     require_gost_engine()
     data = os.urandom(length)
-    assert streebog256(data).hex() == openssl_digest(data, 256)
-    assert streebog512(data).hex() == openssl_digest(data, 512)
+    assert python256(data).hex() == openssl_digest(data, 256)
+    assert python512(data).hex() == openssl_digest(data, 512)
 
 
 def test_random_inputs_match_gostcrypto() -> None:
@@ -120,7 +136,7 @@ def test_random_inputs_match_gostcrypto() -> None:
     for length in (0, 5, 64, 129):
         data = os.urandom(length)
         oracle = gosthash.new("streebog256", data=bytearray(data)).digest()
-        assert streebog256(data) == bytes(oracle)
+        assert python256(data) == bytes(oracle)
 
 
 @settings(max_examples=30, deadline=None)
@@ -174,3 +190,57 @@ def test_precomputed_round_keys_keep_digest(tail_length: int) -> None:
     assert clone.digest() == streebog256(head + tail)
     hasher.update(tail)
     assert hasher.digest() == streebog256(head + tail)
+
+
+@functools.cache
+def gost_provider_available() -> bool:
+    if shutil.which("openssl") is None:
+        return False
+    probe = subprocess.run(
+        ["openssl", "list", "-digest-algorithms", "-provider", "gostprov"],
+        capture_output=True,
+        check=False,
+    )
+    return probe.returncode == 0
+
+
+# Run in a child process because the OpenSSL configuration is read once, when
+# the child's hashlib first uses OpenSSL.
+OPENSSL_BACKEND_CHECK = f"""
+from chatkeys_gost.primitives import streebog
+from chatkeys_gost.primitives.kdf import hmac_streebog256
+assert streebog.BACKEND == "openssl", streebog.BACKEND
+m1 = {M1!r}
+assert streebog.streebog256(m1).hex() == {M1_256!r}
+assert streebog.streebog512(m1).hex() == {M1_512!r}
+assert streebog.streebog256(m1) == streebog.Streebog(32, m1).digest()
+key = bytes(range(32))
+data = bytes.fromhex("0126bdb87800af214341456563780100")
+assert hmac_streebog256(key, data).hex() == (
+    "a1aa5f7de402d7b3d323f2991c8d4534013137010a83754fd0af6d7cd4922ed9"
+)
+"""
+
+
+def test_openssl_backend_gives_same_digests(tmp_path: Path) -> None:
+    skip_unless_tool(
+        gost_provider_available(),
+        "OpenSSL's GOST provider (gostprov) is missing: apt-get install "
+        "libengine-gost-openssl",
+    )
+    config = tmp_path / "openssl.cnf"
+    config.write_text(
+        "openssl_conf = openssl_init\n"
+        "[openssl_init]\nproviders = provider_sect\n"
+        "[provider_sect]\ndefault = default_sect\ngostprov = gost_sect\n"
+        "[default_sect]\nactivate = 1\n"
+        "[gost_sect]\nactivate = 1\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", OPENSSL_BACKEND_CHECK],
+        env={**os.environ, "OPENSSL_CONF": str(config)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr

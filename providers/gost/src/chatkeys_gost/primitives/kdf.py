@@ -7,10 +7,12 @@ of a GOST 28147-89 KEK follows RFC 4357 section 6.5.
 
 from __future__ import annotations
 
+import hmac
+
 from ..errors import GostKeySizeError
 from .gost28147 import Gost28147
 from .modes import cfb_encrypt
-from .streebog import BLOCK_SIZE, Streebog
+from .streebog import BACKEND, BLOCK_SIZE, OPENSSL_NAMES, Streebog
 
 __all__ = [
     "HmacStreebog",
@@ -34,14 +36,18 @@ class HmacStreebog:
 
     Each `mac` call then costs the hashing of the data plus two
     finalisations, and the first compression of each uses precomputed
-    round keys, which matters for KDF_TREE's repeated calls.
+    round keys, which matters for KDF_TREE's repeated calls. When
+    `streebog.BACKEND` is `"openssl"`, OpenSSL's HMAC does the work.
     """
 
     def __init__(self, key: bytes, digest_size: int = 32) -> None:
+        self.digest_size = digest_size
+        if BACKEND == "openssl":
+            self._openssl = hmac.new(key, digestmod=OPENSSL_NAMES[digest_size])
+            return
         if len(key) > BLOCK_SIZE:
             key = Streebog(digest_size, key).digest()
         block = key.ljust(BLOCK_SIZE, b"\0")
-        self.digest_size = digest_size
         self._inner = Streebog(digest_size, _xor_pad(block, _INNER_PAD))
         self._outer = Streebog(digest_size, _xor_pad(block, _OUTER_PAD))
         self._inner.precompute_round_keys()
@@ -49,6 +55,10 @@ class HmacStreebog:
 
     def mac(self, data: bytes) -> bytes:
         """Return HMAC(key, data)."""
+        if BACKEND == "openssl":
+            keyed = self._openssl.copy()
+            keyed.update(data)
+            return keyed.digest()
         inner = self._inner.copy()
         inner.update(data)
         outer = self._outer.copy()
@@ -93,10 +103,10 @@ def kdf_tree_256(key: bytes, label: bytes, seed: bytes, r: int, length: int) -> 
         )
     bits = 8 * length
     encoded_length = bits.to_bytes((bits.bit_length() + 7) // 8, "big")
-    hmac = HmacStreebog(key, 32)
+    keyed_hmac = HmacStreebog(key, 32)
     suffix = label + b"\x00" + seed + encoded_length
     output = b"".join(
-        hmac.mac(i.to_bytes(r, "big") + suffix) for i in range(1, blocks + 1)
+        keyed_hmac.mac(i.to_bytes(r, "big") + suffix) for i in range(1, blocks + 1)
     )
     return output[:length]
 
