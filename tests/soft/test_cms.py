@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import pytest
 from asn1crypto import cms as asn1_cms
@@ -453,3 +454,68 @@ def _wrong_field_counts() -> dict[str, bytes]:
 def test_parse_wrong_field_counts(name: str) -> None:
     with pytest.raises(SoftKeyImportError, match="fields"):
         cms.parse_key_copy(_wrong_field_counts()[name])
+
+
+def _constructed_paths(
+    element: der.Element, path: tuple[int, ...] = ()
+) -> list[tuple[int, ...]]:
+    """Paths (child indexes from the root) of every constructed element."""
+    if not element.tag & 0x20:
+        return []
+    paths = [path]
+    for index, child in enumerate(der.children(element)):
+        paths += _constructed_paths(child, (*path, index))
+    return paths
+
+
+def _rebuild(
+    element: der.Element,
+    path: tuple[int, ...],
+    edit: Callable[[list[bytes]], list[bytes]],
+) -> bytes:
+    """Re-encode `element` with `edit` applied to the child list at `path`."""
+    children = [child.encoded for child in der.children(element)]
+    if path:
+        inner = der.children(element)[path[0]]
+        children[path[0]] = _rebuild(inner, path[1:], edit)
+    else:
+        children = edit(children)
+    return der.encode(element.tag, *children)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_structurally_mutated_copy_typed_error(
+    identities: dict[str, SoftIdentity], data: st.DataObject
+) -> None:
+    algorithm = data.draw(st.sampled_from(["rsa-2048", "ec-p256"]))
+    identity = identities[algorithm]
+    chat_key = ChatKey("aes-256-gcm", bytes(range(32)))
+    root = der.read_single(_cached_copy(identity, chat_key))
+    path = data.draw(st.sampled_from(_constructed_paths(root)))
+    operation = data.draw(st.sampled_from(["drop", "duplicate", "swap", "insert"]))
+    position = data.draw(st.integers(0, 8))
+    extra = der.encode(
+        data.draw(st.sampled_from([0x02, 0x04, 0x05, 0x06, 0x30, 0xA0, 0xA1])),
+        data.draw(st.binary(max_size=8)),
+    )
+
+    def edit(children: list[bytes]) -> list[bytes]:
+        if not children or operation == "insert":
+            return [*children[:position], extra, *children[position:]]
+        index = position % len(children)
+        if operation == "drop":
+            return children[:index] + children[index + 1 :]
+        if operation == "duplicate":
+            return [*children[: index + 1], children[index], *children[index + 1 :]]
+        other = (index + 1) % len(children)
+        swapped = list(children)
+        swapped[index], swapped[other] = swapped[other], swapped[index]
+        return swapped
+
+    mutated = _rebuild(root, path, edit)
+    try:
+        opened = cms.open_key_copy(mutated, identity.certificate, identity)
+    except SoftKeyImportError:
+        return
+    assert opened == chat_key
