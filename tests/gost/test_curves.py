@@ -130,3 +130,27 @@ def _point_of_order_two(curve: Curve) -> PointJacobi:
             continue
         doubled = torsion * 2
         return torsion if curve.is_infinity(doubled) else doubled
+
+
+@pytest.mark.parametrize("oid", [TC26_256A, "1.2.643.7.1.2.1.1.2", TC26_512C])
+def test_comb_matches_generic_multiplication(oid: str) -> None:
+    curve = curve_for_oid(oid)
+    scalars = [1, 2, 255, 256, 257, curve.q - 1, curve.q - 256]
+    scalars += [curve.random_scalar() for _ in range(20)]
+
+    for k in scalars:
+        assert curve.generator_x(k) == int((curve.generator * k).x()), k
+
+
+def test_comb_equal_points_fall_back() -> None:
+    # With q near 2^254, c * 2^248 * G for a top byte c can equal the sum of
+    # the lower rows; the comb then meets equal x coordinates mid-sum.
+    curve = curve_for_oid(TC26_256A)
+    for top in range(1, 256):
+        low = top * 2**248 % curve.q
+        if low < 2**248:
+            break
+    k = top * 2**248 + low
+
+    assert low < 2**248
+    assert curve.generator_x(k) == int((curve.generator * (2 * low % curve.q)).x())

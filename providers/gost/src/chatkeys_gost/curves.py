@@ -24,6 +24,7 @@ from functools import cached_property
 from ecdsa.ellipticcurve import INFINITY, CurveFp, PointJacobi
 
 from chatkeys_gost.errors import GostKeyError
+from chatkeys_gost.fixedbase import CombTable
 
 __all__ = [
     "CURVES",
@@ -81,6 +82,21 @@ class Curve:
                 "the key file is damaged or belongs to another parameter set"
             )
         return d
+
+    @cached_property
+    def _comb(self) -> CombTable:
+        return CombTable(self.generator, self.p, self.size)
+
+    def generator_x(self, k: int) -> int:
+        """Return the affine x coordinate of k*G for a scalar k in [1, q-1].
+
+        Uses the per-curve comb table of `chatkeys_gost.fixedbase`, built on
+        the first call.
+        """
+        x = self._comb.x_of_multiple(k)
+        if x is None:
+            raise GostKeyError(f"k*G is the point at infinity on {self.name}")
+        return x
 
     def public_point(self, d: int) -> PointJacobi:
         """Compute the public point d*G of the private key `d`."""

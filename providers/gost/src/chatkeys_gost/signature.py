@@ -59,7 +59,7 @@ def _sign_with_nonce(
     nonce must never be reused.
     """
     e = digest_to_integer(curve, digest)
-    r = int((curve.generator * nonce).x()) % curve.q
+    r = curve.generator_x(nonce) % curve.q
     if r == 0:
         return None
     s = (r * private_key + nonce * e) % curve.q
