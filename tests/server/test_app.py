@@ -123,56 +123,84 @@ def test_paths_work_with_and_without_slash(api):
         assert api.post(path, {"phone": "79260000001"}).status_code == 200
 
 
-_json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
-    max_leaves=12,
+_text = st.one_of(
+    st.text(),
+    st.sampled_from(["", "79260000002", "AAAA", "\ud800", "a\udfffb"]),
 )
-_field_names = st.sampled_from(
-    [
+_scalar = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _text
+_value = st.recursive(
+    _scalar,
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(_text, children, max_size=4)
+    ),
+    max_leaves=10,
+)
+REQUEST_FIELDS = {
+    "registryPhone": [
         "phone",
-        "code",
-        "requestId",
-        "certificate",
-        "sign",
-        "cid",
-        "challengeId",
-        "phones",
-        "chatIds",
-        "keys",
-        "chatId",
-        "pid",
-        "key",
-        "profileType",
         "profileName",
-    ]
+        "profileCompany",
+        "profileTitle",
+        "profileType",
+    ],
+    "confirmPhone": ["requestId", "code"],
+    "certificateRegistration/": ["certificate", "sign"],
+    "auth": ["certificate", "cid"],
+    "confirmAuth": ["challengeId", "sign"],
+    "chats/": ["phones", "chatIds"],
+    "chatsKeys/": ["keys"],
+}
+COPY_FIELDS = ["chatId", "pid", "cid", "key", "sign"]
+_copies = st.lists(
+    st.fixed_dictionaries({}, optional=dict.fromkeys(COPY_FIELDS, _value)), max_size=3
 )
-_shaped = st.recursive(
-    _json,
-    lambda children: (
-        st.lists(children, max_size=3)
-        | st.dictionaries(_field_names, children, max_size=5)
-    ),
-    max_leaves=12,
-)
+
+
+def _body_for(endpoint: str) -> st.SearchStrategy[object]:
+    """Random JSON, and objects with the endpoint's field names and random values."""
+    fields = {
+        name: _value | _copies | st.lists(_text) for name in REQUEST_FIELDS[endpoint]
+    }
+    return _value | st.fixed_dictionaries({}, optional=fields)
 
 
 @settings(
-    max_examples=150,
+    max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(endpoint=st.sampled_from(ENDPOINTS), body=_shaped)
-def test_random_json_never_fails_server(api, alice, registration_token, endpoint, body):
+@given(endpoint=st.sampled_from(ENDPOINTS), data=st.data())
+def test_random_json_never_fails_server(api, alice, registration_token, endpoint, data):
+    body = data.draw(_body_for(endpoint))
     token = (
         registration_token if endpoint == "certificateRegistration/" else alice.token
     )
-    response = api.post(endpoint, token=token, content=json.dumps(body).encode())
+    response = api.post(endpoint, token=token, content=json.dumps(body).encode("ascii"))
     assert response.status_code < 500
     if response.status_code >= 400:
         _error(response)
     else:
         assert response.json()["success"] is True
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "content", "field"),
+    [
+        (
+            "chatsKeys/",
+            rb'{"keys": [{"chatId": "\ud800", "pid": "a"}]}',
+            "keys[0].chatId",
+        ),
+        ("chats/", rb'{"chatIds": ["x", "a\udc00"]}', "chatIds[1]"),
+        (
+            "registryPhone",
+            rb'{"phone": "79260000002", "profileName": "\ud800"}',
+            "profileName",
+        ),
+        ("auth", rb'{"\ud800": 1}', "body key"),
+    ],
+)
+def test_lone_surrogate_names_field(api, alice, endpoint, content, field):
+    response = api.post(endpoint, token=alice.token, content=content)
+    assert response.status_code == 422
+    assert repr(field) in _error(response)["message"]

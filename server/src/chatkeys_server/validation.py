@@ -44,7 +44,7 @@ async def read_json(request: Request, max_size: int, *, optional: bool = False) 
             400, "invalid_json", "the request body is empty: send a JSON object"
         )
     try:
-        return json.loads(body, parse_constant=_reject_constant)
+        value = json.loads(body, parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError) as error:
         raise RequestRejected(
             400, "invalid_json", f"the request body is not valid UTF-8 JSON: {error}"
@@ -52,6 +52,40 @@ async def read_json(request: Request, max_size: int, *, optional: bool = False) 
     except RecursionError as error:
         raise RequestRejected(
             400, "invalid_json", "the request body is nested too deeply"
+        ) from error
+    _reject_surrogates(value)
+    return value
+
+
+def _reject_surrogates(value: Any) -> None:
+    """Reject strings with lone UTF-16 surrogates, which JSON escapes allow.
+
+    Such a string cannot be encoded as UTF-8, so SQLite and every later step
+    would fail on it.
+    """
+    pending: list[tuple[str, Any]] = [("body", value)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, str):
+            _check_text(path, item)
+        elif isinstance(item, list):
+            pending.extend(
+                (f"{path}[{index}]", child) for index, child in enumerate(item)
+            )
+        elif isinstance(item, dict):
+            for name, child in item.items():
+                _check_text(f"{path} key", name)
+                pending.append((_join(path, name), child))
+
+
+def _check_text(path: str, text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise RequestRejected(
+            422,
+            "invalid_field",
+            f"field {path!r} contains a lone UTF-16 surrogate, which is not valid text",
         ) from error
 
 
