@@ -9,7 +9,7 @@ into an EnvelopedData as it is. Two key-transport schemes are read:
   id-tc26-agreement-gost-3410-2012-256 or -512, and encryptedKey the DER of
   SEQUENCE { OCTET STRING KExp15 output, ephemeral SubjectPublicKeyInfo,
   OCTET STRING ukm (32 bytes) }. KEG with the ephemeral key gives the MAC key
-  (first 32 bytes) and the wrap key (last 32); the KExp15 IV is
+  (first 32 bytes) and the wrap key (last 32). The KExp15 IV is
   ukm[24 : 24 + block size / 2].
 - GostR3410-KeyTransport (RFC 4490), as ``openssl cms -gost89`` writes it:
   the CryptoPro key wrap of RFC 4357 under VKO-256 with an 8-byte UKM.

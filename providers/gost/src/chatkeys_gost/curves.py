@@ -11,7 +11,7 @@ Arithmetic runs on `ecdsa` Jacobian points (accelerated by gmpy2 when it is
 installed), with a precomputed table for each generator. It is not
 constant-time: see the package documentation.
 
-This module holds no hashing and no encodings other than the little-endian
+This module contains no hashing and no encodings other than the little-endian
 point layout of GOST public keys.
 """
 

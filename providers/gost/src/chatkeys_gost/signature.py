@@ -1,8 +1,8 @@
 """GOST R 34.10-2012 signatures over a digest, and their two byte encodings.
 
 The digest (Streebog output, as ``openssl dgst`` prints it) is read as a
-little-endian integer, as the standard and RFC 7091 require; reading it
-big-endian gives signatures nobody else verifies.
+little-endian integer, as the standard and RFC 7091 require. Reading it
+big-endian gives signatures that other implementations reject.
 
 A signature is the pair (r, s). Two encodings travel:
 

@@ -7,9 +7,10 @@ public point Q and a user keying material UKM:
     KEK = Streebog(x_K || y_K)         coordinates little-endian
 
 The UKM is read as a little-endian integer, and a UKM of 0 counts as 1.
-`VkoContext` keeps the point h*d*Q so that each further UKM costs one
-multiplication by a 64-bit scalar; the Komandor format exports every copy
-with a fresh 8-byte UKM to a recipient it has usually met before.
+`VkoContext` keeps the point h*d*Q, so each further UKM costs one
+multiplication by a 64-bit scalar. This pays off because the Komandor format
+exports every copy with a fresh 8-byte UKM, mostly to recipients the
+exporter has met before.
 
 KEG (R 1323565.1.020-2018, RFC 9189) turns a 32-byte UKM into 64 bytes of
 keying material for KExp15: its first 16 bytes, read *big-endian*, are the VKO
@@ -51,8 +52,8 @@ class VkoContext:
 
     def _short_multiple(self, ukm: int) -> PointJacobi:
         # ecdsa precomputes the doublings of a point marked as a generator up
-        # to its order; declaring the order 2^64 makes a 65-entry table, which
-        # serves every UKM below 2^64 (ecdsa reduces the scalar mod 2 * order).
+        # to its order. Declaring the order 2^64 gives a 65-entry table that
+        # serves every UKM below 2^64, as ecdsa reduces scalars mod 2 * order.
         if self._short_table is None:
             x, y = self._curve.affine(self._shared)
             self._short_table = PointJacobi(
