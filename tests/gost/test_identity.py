@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from chatkeys.identity import NoSecrets
+from chatkeys.providers import Providers
+from chatkeys.workers import ExportJob, ProcessExports, exports_for
 from chatkeys_gost.errors import GostIdentityError
 from chatkeys_gost.identity import GostIdentity, generate_identity, load_identity
 from chatkeys_gost.keys import GENERATION_PARAMETER_SETS, pem_decode, pem_encode
@@ -168,3 +170,27 @@ def test_reload_keeps_pem_blocks(alice: GostIdentity, tmp_path: Path) -> None:
 
     assert labels == ["PRIVATE KEY", "CERTIFICATE"]
     assert load_identity(str(copy), NoSecrets()) is not None
+
+
+def test_forked_workers_export_with_identity(alice: GostIdentity) -> None:
+    # The core's worker pool forks only for identities marked fork_safe.
+    providers = Providers.discover()
+    bob = generate_identity("gost2012-256a", "bob")
+    assert bob is not None
+    chat_key = providers.generate_chat_key(alice, "komandor")
+    jobs = [
+        ExportJob(f"chat-{n}", "p", f"c{n}", chat_key, bob.certificate.der)
+        for n in range(8)
+    ]
+    exports = exports_for(providers, alice, "komandor", 2)
+    try:
+        results = exports.run(jobs, lambda count: None)
+    finally:
+        exports.close()
+
+    assert isinstance(exports, ProcessExports)
+    assert len(results) == len(jobs)
+    for result in results:
+        assert result.submission is not None
+        copy = result.submission.key
+        assert providers.import_chat_key(copy, bob, [alice.certificate]) == chat_key
