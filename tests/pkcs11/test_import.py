@@ -304,3 +304,12 @@ def test_chat_key_type(
     chat_key = providers.generate_chat_key(identity, "cms")
     assert isinstance(chat_key, ChatKey)
     assert chat_key.cipher == "aes-256-gcm"
+
+
+def test_ciphertext_above_modulus_rejected(
+    load_token_identity: LoadIdentity, rsa_key: ProvisionedKey
+) -> None:
+    identity = load_token_identity(rsa_key)
+    assert isinstance(identity, TokenIdentity)
+    with pytest.raises(KeyImportError, match="does not decrypt"):
+        TokenKeyOperations(identity).rsa_oaep_decrypt(b"\xff" * 256, "sha256")

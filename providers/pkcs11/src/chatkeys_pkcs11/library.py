@@ -167,10 +167,11 @@ def reinitialize_module(path: str) -> None:
         for key, token_session in list(_sessions.items()):
             if key[0] == module.path:
                 token_session.invalidate()
-        if module._library is not None and module._library.initialized:
-            module._library.reinitialize()
-        else:
-            pkcs11.lib(module.path)
+        # python-pkcs11 caches one library per path, also for code outside
+        # this provider, so the cached instance is the one to reinitialise.
+        library = pkcs11.lib(module.path)
+        library.reinitialize()
+        module._library = library
 
 
 class TokenSession:

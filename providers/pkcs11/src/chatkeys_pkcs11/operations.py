@@ -99,7 +99,7 @@ class TokenKeyOperations:
                     hash_name,
                 )
                 token_session.oaep_sha256_rejected = True
-            except p11errors.EncryptedDataInvalid as error:
+            except p11errors.PKCS11Error as error:
                 raise TokenKeyImportError(self._decrypt_failure()) from error
         if Mechanism.RSA_X_509 not in mechanisms:
             raise MechanismUnavailableError(
@@ -108,10 +108,9 @@ class TokenKeyOperations:
             )
         try:
             encoded = self._decrypt(ciphertext, Mechanism.RSA_X_509, None)
-        except (
-            p11errors.EncryptedDataInvalid,
-            p11errors.EncryptedDataLenRange,
-        ) as error:
+        except p11errors.PKCS11Error as error:
+            # SoftHSM 2.6.1 answers CKR_GENERAL_ERROR for a ciphertext that is
+            # not below the modulus, other tokens CKR_ENCRYPTED_DATA_INVALID.
             raise TokenKeyImportError(self._decrypt_failure()) from error
         modulus_bytes = (self.identity.certificate_key_bits() + 7) // 8
         encoded = encoded.rjust(modulus_bytes, b"\x00")

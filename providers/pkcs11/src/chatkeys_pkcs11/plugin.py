@@ -112,10 +112,20 @@ def chatkeys_load_identity(reference: str, secrets: SecretSource) -> Identity | 
     """Load a token identity from a ``pkcs11:`` URI; None for other references."""
     if not reference.lower().startswith("pkcs11:"):
         return None
+    from pkcs11.exceptions import PKCS11Error
+
+    from chatkeys_pkcs11.errors import TokenIdentityError
     from chatkeys_pkcs11.identity import KeyKind, load_token_identity
     from chatkeys_pkcs11.signing import check_key_matches_certificate
+    from chatkeys_pkcs11.uri import TokenUri
 
-    identity = load_token_identity(reference, secrets)
+    try:
+        identity = load_token_identity(reference, secrets)
+    except PKCS11Error as error:
+        raise TokenIdentityError(
+            "the PKCS#11 module failed while loading "
+            f"{TokenUri.parse(reference).reference!r}: {type(error).__name__}"
+        ) from error
     if identity.kind in (KeyKind.RSA, KeyKind.EC):
         try:
             check_key_matches_certificate(identity)
@@ -172,22 +182,28 @@ def chatkeys_import_chat_key(
     key_copy: bytes, identity: Identity, candidates: Sequence[Certificate]
 ) -> ChatKey | None:
     """Open a ``cms`` key copy with the RSA or EC key of a token identity."""
+    from pkcs11.exceptions import PKCS11Error
+
+    from chatkeys_pkcs11.cms import open_cms_key_copy
+    from chatkeys_pkcs11.errors import TokenKeyImportError
     from chatkeys_pkcs11.identity import KeyKind, TokenIdentity
 
     if not isinstance(identity, TokenIdentity):
         return None
     if identity.kind not in (KeyKind.RSA, KeyKind.EC):
-        from chatkeys_pkcs11.errors import TokenKeyImportError
-
         # TODO: open Komandor (SIMPLEBLOB) copies with VKO on the token once
         # chatkeys-gost takes the key agreement as a callable.
         raise TokenKeyImportError(
             f"opening key copies with the {identity.kind.value} key of "
             f"{identity.reference!r} is not supported yet; only signing works"
         )
-    from chatkeys_pkcs11.cms import open_cms_key_copy
-
-    return open_cms_key_copy(key_copy, identity)
+    try:
+        return open_cms_key_copy(key_copy, identity)
+    except PKCS11Error as error:
+        raise TokenKeyImportError(
+            f"token {identity.token_label!r} failed while opening a key copy for "
+            f"{identity.reference!r}: {type(error).__name__}"
+        ) from error
 
 
 @hookimpl
