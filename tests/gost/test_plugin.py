@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import pytest
+from asn1crypto import core, keys, x509
 
+from chatkeys.certificates import Certificate
 from chatkeys.chatkey import ChatKey
-from chatkeys.errors import KeyImportError, MessageError, UnsupportedProfileError
+from chatkeys.errors import (
+    KeyImportError,
+    MessageError,
+    NoProviderError,
+    UnsupportedProfileError,
+)
 from chatkeys.plugin import PROFILE_CMS, PROFILE_KOMANDOR
+from chatkeys.providers import Providers
 from chatkeys_gost import komandor, plugin
 from chatkeys_gost.identity import GostIdentity, generate_identity
-from chatkeys_gost.keys import GostPrivateKey
+from chatkeys_gost.keys import GostPrivateKey, GostSubjectPublicKeyInfo
 from chatkeys_gost.primitives.keywrap import gost28147_wrap
 from chatkeys_gost.primitives.streebog import streebog256
 from chatkeys_gost.signature import Encoding, encode, sign_digest
@@ -254,3 +262,42 @@ def test_other_cipher_returns_none() -> None:
 
     assert plugin.chatkeys_encrypt_message(chat_key, b"x") is None
     assert plugin.chatkeys_decrypt_message(chat_key, b"x") is None
+
+
+def _gost2001_certificate() -> Certificate:
+    # A certificate whose key is GOST R 34.10-2001 (1.2.643.2.2.19), which no
+    # chatkeys provider handles; its signature is not checked here.
+    identity = _identity(subject="legacy")
+    template = x509.Certificate.load(identity.certificate.der)
+    legacy_spki = GostSubjectPublicKeyInfo(
+        {
+            "algorithm": {
+                "algorithm": "1.2.643.2.2.19",
+                "parameters": {
+                    "public_key_param_set": "1.2.643.2.2.35.1",
+                    "digest_param_set": "1.2.643.2.2.30.1",
+                },
+            },
+            "public_key": core.OctetString(identity.public_key.to_bytes()).dump(),
+        }
+    )
+    tbs = template["tbs_certificate"].copy()
+    tbs["subject_public_key_info"] = keys.PublicKeyInfo.load(legacy_spki.dump())
+    legacy = x509.Certificate(
+        {
+            "tbs_certificate": tbs,
+            "signature_algorithm": template["signature_algorithm"],
+            "signature_value": template["signature_value"],
+        }
+    )
+    return Certificate.from_der(legacy.dump())
+
+
+def test_unhandled_gost_algorithm_named() -> None:  # case C4
+    certificate = _gost2001_certificate()
+    providers = Providers.discover()
+
+    assert certificate.key_algorithm_oid == "1.2.643.2.2.19"
+    assert plugin.chatkeys_verify(b"x", bytes(64), certificate, PROFILE_CMS) is None
+    with pytest.raises(NoProviderError, match=r"GOST R 34\.10-2001"):
+        providers.verify(b"x", bytes(64), certificate, PROFILE_CMS)
