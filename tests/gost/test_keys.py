@@ -8,7 +8,7 @@ from asn1crypto import core, x509
 from chatkeys.certificates import Certificate
 from chatkeys_gost.certificate import self_signed_certificate
 from chatkeys_gost.curves import curve_for_oid
-from chatkeys_gost.errors import GostKeyError
+from chatkeys_gost.errors import GostIdentityError, GostKeyError
 from chatkeys_gost.keys import (
     GENERATION_PARAMETER_SETS,
     OID_GOST2012_256,
@@ -17,6 +17,11 @@ from chatkeys_gost.keys import (
     pem_decode,
     pem_encode,
     pkcs8_algorithm_oid,
+)
+from chatkeys_gost.pbes2 import (
+    decrypt_private_key_info,
+    encrypt_private_key_info,
+    pbkdf2_streebog512,
 )
 from chatkeys_gost.primitives.streebog import streebog256, streebog512
 from chatkeys_gost.signature import Encoding, decode, verify_digest
@@ -186,3 +191,34 @@ def test_pem_round_trip() -> None:
         ("PRIVATE KEY", b"\x30\x00"),
         ("CERTIFICATE", b"\x30\x01"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("iterations", "expected"),
+    [
+        (
+            1,
+            "64770af7f748c3b1c9ac831dbcfd85c26111b30a8a657ddc3056b80ca73e040d"
+            "2854fd36811f6d825cc4ab66ec0a68a490a9e5cf5156b3a2b7eecddbf9a16b47",
+        ),
+        (
+            2,
+            "5a585bafdfbb6e8830d6d68aa3b43ac00d2e4aebce01c9b31c2caed56f0236d4"
+            "d34b2b8fbd2c4e89d54d46f50e47d45bbac301571743119e8d3c42ba66d348de",
+        ),
+    ],
+)
+def test_pbkdf2_streebog512_vectors(iterations: int, expected: str) -> None:
+    # R 50.1.111-2016 appendix A.
+    derived = pbkdf2_streebog512(b"password", b"salt", iterations, 64)
+
+    assert derived.hex() == expected
+
+
+def test_encrypted_private_key_round_trip() -> None:
+    der = GostPrivateKey.generate(TC26_256A).to_pkcs8_der()
+    encrypted = encrypt_private_key_info(der, "пароль")
+
+    assert decrypt_private_key_info(encrypted, "пароль") == der
+    with pytest.raises(GostIdentityError, match="passphrase"):
+        decrypt_private_key_info(encrypted, "parol")
