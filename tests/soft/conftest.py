@@ -61,3 +61,14 @@ def openssl() -> Callable[..., subprocess.CompletedProcess[bytes]]:
         return result
 
     return run
+
+
+@pytest.fixture(scope="session")
+def gost_engine(openssl: Callable[..., subprocess.CompletedProcess[bytes]]) -> None:
+    """Skip (fail in CI) unless OpenSSL's GOST engine loads."""
+    result = openssl("engine", "gost", "-t", check=False)
+    skip_unless_tool(
+        result.returncode == 0 and b"available" in result.stdout,
+        "OpenSSL's GOST engine is not installed: apt-get install "
+        "libengine-gost-openssl",
+    )

@@ -288,7 +288,9 @@ def test_ed25519_key_is_not_ours(tmp_path: Path) -> None:
         Providers.discover().load_identity(str(path))
 
 
-def test_gost_key_is_not_ours(tmp_path: Path, openssl: OpenSsl) -> None:
+def test_gost_key_is_not_ours(
+    tmp_path: Path, openssl: OpenSsl, gost_engine: None
+) -> None:
     key_path = tmp_path / "gost.pem"
     openssl(
         "genpkey", "-engine", "gost", "-algorithm", "gost2012_256",

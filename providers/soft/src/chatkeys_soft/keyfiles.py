@@ -11,6 +11,9 @@ Two kinds of reference are loaded:
   ``alice.cert.pem``, each in PEM or DER. Among several certificates, the one
   whose public key matches the private key is used.
 - A PKCS#12 file (``.p12``/``.pfx``, or any file whose content is PKCS#12).
+  A file that uses GOST algorithms, or whose MAC verifies with the
+  passphrase although `cryptography` cannot read it (a GOST key inside), is
+  left to other providers (see `chatkeys_soft.pkcs12_check`).
 
 The passphrase of an encrypted key comes from ``secrets.get("passphrase",
 ...)``. References with a URI scheme (``pkcs11:``), directories, files of
@@ -45,6 +48,7 @@ from chatkeys.identity import SecretSource
 from chatkeys_soft import der
 from chatkeys_soft.errors import SoftIdentityError
 from chatkeys_soft.identity import PrivateKey, SoftIdentity, key_matches_certificate
+from chatkeys_soft.pkcs12_check import mac_matches, uses_gost_algorithms
 from chatkeys_soft.recipients import (
     CURVES,
     OID_EC_PUBLIC_KEY,
@@ -215,14 +219,18 @@ def _load_pkcs12(path: Path, data: bytes, secrets: SecretSource) -> SoftIdentity
         except UnsupportedAlgorithm:
             return None
     if loaded is None:
+        if uses_gost_algorithms(data):
+            return None
         password = _passphrase(path, secrets)
         try:
             loaded = pkcs12.load_key_and_certificates(data, password)
         except UnsupportedAlgorithm:
-            # NOTE: a PKCS#12 file protected with an algorithm cryptography lacks
-            # (GOST PBE) is left to other providers.
             return None
         except ValueError as error:
+            if mac_matches(data, password):
+                # The passphrase is right, so cryptography cannot read the
+                # contents: a key of another algorithm, left to other providers.
+                return None
             raise SoftIdentityError(
                 f"cannot open PKCS#12 file {path}: wrong passphrase or damaged file"
             ) from error
