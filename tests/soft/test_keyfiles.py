@@ -409,3 +409,24 @@ def test_garbage_file_gives_none_or_typed_error(content: bytes, suffix: str) -> 
         except SoftIdentityError:
             return
         assert loaded is None
+
+
+@pytest.mark.parametrize("cipher", ["aes-256-cbc", "gost89"])
+def test_encrypted_gost_key_is_not_ours(
+    tmp_path: Path, openssl: OpenSsl, gost_engine: None, cipher: str
+) -> None:
+    plain = tmp_path / "plain.pem"
+    openssl(
+        "genpkey", "-engine", "gost", "-algorithm", "gost2012_256",
+        "-pkeyopt", "paramset:A", "-out", str(plain),
+    )  # fmt: skip
+    encrypted = tmp_path / "gost.pem"
+    openssl(
+        "pkcs8", "-engine", "gost", "-topk8", "-in", str(plain), "-out", str(encrypted),
+        "-passout", f"pass:{PASSPHRASE}", "-v2", cipher,
+    )  # fmt: skip
+    secrets = Secrets(passphrase=PASSPHRASE)
+
+    assert load_identity(str(encrypted), secrets) is None
+    # Only a standard PBES2 key has to be decrypted before it is recognised.
+    assert len(secrets.requests) == (1 if cipher == "aes-256-cbc" else 0)

@@ -178,9 +178,9 @@ def _load_pem(path: Path, data: bytes, secrets: SecretSource) -> SoftIdentity | 
     if certificates and not any(_rsa_or_ec(c) for c in certificates):
         return None
 
-    # NOTE: an encrypted key of another algorithm (GOST) with no certificate
-    # beside it cannot be told apart before decryption, so it gets this
-    # provider's passphrase request and errors instead of being left to others.
+    # NOTE: a key of another algorithm encrypted with standard PBES2 and with
+    # no certificate beside it is recognised only after decryption, so the
+    # passphrase is requested here before the key is left to other providers.
     encrypted = (
         b"ENCRYPTED" in key_block.split(b"\n", 2)[0]
         or b"Proc-Type: 4,ENCRYPTED" in key_block
@@ -302,14 +302,24 @@ def _rsa_or_ec(certificate: Certificate) -> bool:
 
 
 def _foreign_pkcs8(key_block: bytes) -> bool:
-    """Return whether an unencrypted PKCS#8 block holds a key of another algorithm."""
-    if not key_block.startswith(b"-----BEGIN PRIVATE KEY-----"):
-        return False
+    """Return whether a PKCS#8 block is visibly another provider's.
+
+    That is an unencrypted key of another algorithm, or an encrypted key
+    protected with GOST algorithms, which `cryptography` cannot decrypt.
+    """
     body = key_block.split(b"-----")[2]
     try:
-        info = der.children(der.read_single(base64.b64decode(body)))
+        decoded = base64.b64decode(body)
+    except binascii.Error:
+        return False
+    if key_block.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----"):
+        return uses_gost_algorithms(decoded)
+    if not key_block.startswith(b"-----BEGIN PRIVATE KEY-----"):
+        return False
+    try:
+        info = der.children(der.read_single(decoded))
         oid = der.decode_oid(der.children(info[1])[0])
-    except (der.DerError, IndexError, binascii.Error):
+    except (der.DerError, IndexError):
         return False
     return oid not in (OID_RSA, OID_EC_PUBLIC_KEY)
 

@@ -1,4 +1,4 @@
-"""Telling whose PKCS#12 file `cryptography` cannot open: ours, or another provider's.
+"""Recognising PKCS#12 and PKCS#8 files that belong to another provider.
 
 `cryptography` raises the same ValueError for a wrong passphrase and for a
 file it cannot read, such as one holding a GOST key or protected with GOST
@@ -6,10 +6,11 @@ algorithms. The GOST provider reads those files, so this provider must leave
 them alone instead of reporting a wrong passphrase. Two checks decide:
 
 - `uses_gost_algorithms` looks for an algorithm OID under 1.2.643 (the
-  Russian standards arc) anywhere in the file's unencrypted structure;
-- `mac_matches` checks the file's integrity MAC (RFC 7292, appendix B) with
-  the passphrase. When it matches, the passphrase is right, so the failure
-  comes from contents `cryptography` does not support.
+  Russian standards arc) anywhere in the unencrypted structure of a PKCS#12
+  file or an EncryptedPrivateKeyInfo;
+- `mac_matches` checks a PKCS#12 file's integrity MAC (RFC 7292, appendix B)
+  with the passphrase. When it matches, the passphrase is right, so the
+  failure comes from contents `cryptography` does not support.
 """
 
 from __future__ import annotations
