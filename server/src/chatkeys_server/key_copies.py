@@ -253,6 +253,8 @@ def _conflict_reason(
                 f"chat {chat_id!r} already has key {key_id!r} and your certificate "
                 f"has a different copy of it, so this copy is of another key: {advice}"
             )
+    # NOTE: a holder or creator that made a new key and sends no copy for its own
+    # certificate passes this check, so its copies join the current key.
     if own_copy is not None or records.key_creator(connection, key_id) == exporter.cid:
         return None
     return (

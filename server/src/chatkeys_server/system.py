@@ -203,6 +203,8 @@ class SystemContact:
             )
             sign = self._providers.sign(copy, self.identity, self.profile)
         except ProviderError as error:
+            # NOTE: a recipient of another algorithm family (a GOST certificate
+            # for an EC system identity) lands here and stays in the waitList.
             logger.warning(
                 "system chat %s: cannot export the key to certificate %s: %s",
                 chat_id,
