@@ -8,17 +8,20 @@ GOST engine.
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chatkeys.identity import NoSecrets
 from chatkeys.providers import Providers
 from chatkeys.testing import skip_unless_tool
 from chatkeys_soft.errors import SoftIdentityError
 from chatkeys_soft.identity import SoftIdentity
-from chatkeys_soft.keyfiles import load_identity, save_identity
+from chatkeys_soft.keyfiles import load_identity, save_identity, save_pkcs12
 from chatkeys_soft.pkcs12_check import mac_matches, uses_gost_algorithms
 
 OpenSsl = Callable[..., subprocess.CompletedProcess[bytes]]
@@ -133,3 +136,46 @@ def test_wrong_passphrase_still_reported(
         load_identity(str(tmp_path / "a.p12"), WrongSecrets())
     with pytest.raises(SoftIdentityError, match="no passphrase"):
         load_identity(str(tmp_path / "a.p12"), NoSecrets())
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=400))
+def test_checks_never_raise_on_garbage(data: bytes) -> None:
+    assert isinstance(uses_gost_algorithms(data), bool)
+    assert mac_matches(data, b"x") is False
+
+
+_PKCS12_FILES: dict[str, bytes] = {}
+
+
+def _pkcs12_file(identity: SoftIdentity) -> bytes:
+    if identity.reference not in _PKCS12_FILES:
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / "a.p12"
+            save_pkcs12(identity, path, PASSPHRASE)
+            _PKCS12_FILES[identity.reference] = path.read_bytes()
+    return _PKCS12_FILES[identity.reference]
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_mutated_pkcs12_gives_none_or_typed_error(
+    identities: dict[str, SoftIdentity], data: st.DataObject
+) -> None:
+    original = _pkcs12_file(identities["ec-p256"])
+    mutated = bytearray(original)
+    for _ in range(data.draw(st.integers(1, 3))):
+        position = data.draw(st.integers(0, len(mutated) - 1))
+        mutated[position] = data.draw(st.integers(0, 255))
+    mutated = mutated[: data.draw(st.integers(1, len(mutated)))]
+
+    assert isinstance(uses_gost_algorithms(bytes(mutated)), bool)
+    assert isinstance(mac_matches(bytes(mutated), PASSPHRASE.encode()), bool)
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "mutated.p12"
+        path.write_bytes(mutated)
+        try:
+            loaded = load_identity(str(path), Secrets())
+        except SoftIdentityError:
+            return
+    assert loaded is None or loaded.certificate == identities["ec-p256"].certificate

@@ -76,7 +76,7 @@ def mac_matches(data: bytes, passphrase: bytes) -> bool:
         salt = mac_data["mac_salt"].native
         iterations = mac_data["iterations"].native
         content = pfx["auth_safe"]["content"].native
-    except (ValueError, KeyError, TypeError):
+    except Exception:  # asn1crypto raises assorted exception types on bad input
         return False
     hash_name = _MAC_HASHES.get(digest_oid)
     if hash_name is None or not isinstance(content, bytes):
