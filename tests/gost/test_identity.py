@@ -123,13 +123,19 @@ def test_mismatched_certificate_rejected(alice: GostIdentity, tmp_path: Path) ->
         load_identity(str(path), NoSecrets())
 
 
-def test_other_references_return_none(tmp_path: Path) -> None:
+def test_other_references_return_none(alice: GostIdentity, tmp_path: Path) -> None:
     not_a_key = tmp_path / "notes.txt"
     not_a_key.write_text("hello")
+    der_certificate = tmp_path / "alice.der"
+    der_certificate.write_bytes(alice.certificate.der)
+    der_pfx_named = tmp_path / "alice.p12"
+    der_pfx_named.write_bytes(alice.certificate.der)
 
     assert load_identity("pkcs11:token=x;object=y", NoSecrets()) is None
     assert load_identity(str(tmp_path / "missing.pem"), NoSecrets()) is None
     assert load_identity(str(not_a_key), NoSecrets()) is None
+    assert load_identity(str(der_certificate), NoSecrets()) is None
+    assert load_identity(str(der_pfx_named), NoSecrets()) is None
 
 
 def test_ec_key_file_left_to_others(openssl_gost: object, tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ Where an identity comes from (the `reference`):
 
 Encrypted keys and PKCS#12 files take their passphrase from the secret
 source under the name ``"passphrase"``. A file whose key or certificate is not
-GOST R 34.10-2012 is left to other providers.
+GOST R 34.10-2012, or that is missing or of another format, is left to other
+providers (the hook returns None).
 
 `GostIdentity.save` writes an identity to one PEM file, so that worker
 processes can load it again from `reference` and the passphrase.
@@ -41,7 +42,7 @@ from chatkeys_gost.keys import (
     pkcs8_algorithm_oid,
 )
 from chatkeys_gost.pbes2 import decrypt_private_key_info, encrypt_private_key_info
-from chatkeys_gost.pkcs12 import load_pkcs12
+from chatkeys_gost.pkcs12 import is_pkcs12, load_pkcs12
 from chatkeys_gost.vko import VkoContext
 
 __all__ = ["GostIdentity", "generate_identity", "load_identity"]
@@ -216,7 +217,7 @@ def _load_pem(path: Path, data: bytes, secrets: SecretSource) -> GostIdentity | 
 
 
 def _load_pkcs12(path: Path, data: bytes, secrets: SecretSource) -> GostIdentity | None:
-    if not data.startswith(b"\x30"):
+    if not is_pkcs12(data):
         return None
     contents = load_pkcs12(data, _passphrase(secrets, path))
     parsed = [_parse_certificate(der, path) for der in contents.certificates]

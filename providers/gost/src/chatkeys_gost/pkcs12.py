@@ -30,7 +30,7 @@ from chatkeys_gost.pbes2 import (
     pbkdf2_streebog512,
 )
 
-__all__ = ["Pkcs12Contents", "load_pkcs12"]
+__all__ = ["Pkcs12Contents", "is_pkcs12", "load_pkcs12"]
 
 OID_STREEBOG_512 = "1.2.643.7.1.1.2.3"
 _SHA_NAMES = {"sha1", "sha224", "sha256", "sha384", "sha512"}
@@ -86,6 +86,18 @@ def _check_mac(pfx: pkcs12.Pfx, content: bytes, passphrase: str) -> None:
         )
     if not hmac.compare_digest(actual, expected):
         raise GostIdentityError("PKCS#12 integrity check failed: wrong passphrase")
+
+
+def is_pkcs12(data: bytes) -> bool:
+    """Return whether `data` is a DER PFX of version 3 holding data content."""
+    try:
+        pfx = pkcs12.Pfx.load(data, strict=True)
+        return bool(
+            pfx["version"].native == "v3"
+            and pfx["auth_safe"]["content_type"].native in ("data", "signed_data")
+        )
+    except (ValueError, KeyError, TypeError):
+        return False
 
 
 def load_pkcs12(der: bytes, passphrase: str) -> Pkcs12Contents:
