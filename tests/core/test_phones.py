@@ -33,6 +33,8 @@ def test_normalize_accepted_forms(raw: str, expected: str) -> None:
         "7926123456a",
         "\uff17\uff19\uff12\uff16\uff11\uff12\uff13\uff14\uff15\uff16\uff17",
         "+79261234567 ext 5",
+        "7926123456\u0667",  # ARABIC-INDIC DIGIT SEVEN
+        "+7 926 123.45.67",
     ],
 )
 def test_normalize_rejects_with_value(raw: str) -> None:

@@ -49,10 +49,10 @@ class Providers:
                 entry_point.dist.name if entry_point.dist else entry_point.value
             )
             try:
-                module = entry_point.load()
+                providers.register(entry_point.load(), entry_point.name)
             except Exception as error:  # a broken provider must not stop the others
                 logger.warning(
-                    "provider %s cannot be imported: %s", entry_point.name, error
+                    "provider %s cannot be loaded: %s", entry_point.name, error
                 )
                 providers._infos.append(
                     ProviderInfo(
@@ -61,27 +61,29 @@ class Providers:
                         version="",
                         algorithms=(),
                         available=False,
-                        reason=f"import failed: {type(error).__name__}: {error}",
+                        reason=f"loading failed: {type(error).__name__}: {error}",
                     )
                 )
-                continue
-            providers.register(module, entry_point.name)
         for index, plugin in enumerate(extra):
             providers.register(plugin, f"extra-{index}")
         return providers
 
-    def register(self, plugin: object, name: str) -> ProviderInfo | None:
-        """Register one provider; unavailable providers are listed but not called."""
+    def register(self, plugin: object, name: str) -> ProviderInfo:
+        """Register one provider; unavailable providers are listed but not called.
+
+        Raises `ProviderError` for a module without `chatkeys_provider_info`
+        and `pluggy.PluginValidationError` for a hook whose signature does not
+        match its specification.
+        """
         info_hook = getattr(plugin, "chatkeys_provider_info", None)
         if info_hook is None:
-            logger.warning("provider %s has no chatkeys_provider_info hook", name)
-            return None
+            raise ProviderError(f"provider {name} has no chatkeys_provider_info hook")
         info: ProviderInfo = info_hook()
-        self._infos.append(info)
         if info.available:
-            self._manager.register(plugin, name=name)
+            self._manager.register(plugin, name=name)  # checks every hook's signature
         else:
             logger.info("provider %s is unavailable: %s", info.name, info.reason)
+        self._infos.append(info)
         return info
 
     @property

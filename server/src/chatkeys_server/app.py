@@ -22,11 +22,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from chatkeys.errors import InvalidPhoneError
+from chatkeys.phones import normalize_phone
 from chatkeys.providers import Providers
 from chatkeys_server import chats, key_copies, registration, sessions
 from chatkeys_server.config import ServerConfig
 from chatkeys_server.errors import RequestRejected
-from chatkeys_server.phones import normalise_phone
 from chatkeys_server.state import ServerState
 from chatkeys_server.tokens import SCOPE_REGISTER, bearer_token
 from chatkeys_server.validation import get_string_list, read_json, require_object
@@ -117,7 +117,7 @@ def _chats(state: ServerState, pid: str, cid: str, body: Any) -> list[dict[str, 
     normalised = []
     for index, phone in enumerate(phones or []):
         try:
-            normalised.append(normalise_phone(phone))
+            normalised.append(normalize_phone(phone))
         except InvalidPhoneError as error:
             raise RequestRejected(
                 422, "invalid_phone", f"field 'phones[{index}]': {error}"

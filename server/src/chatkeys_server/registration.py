@@ -20,9 +20,9 @@ from typing import Any
 
 from chatkeys.certificates import Certificate
 from chatkeys.errors import InvalidCertificateError, InvalidPhoneError
+from chatkeys.phones import normalize_phone
 from chatkeys_server import chats, records
 from chatkeys_server.errors import RequestRejected
-from chatkeys_server.phones import normalise_phone
 from chatkeys_server.state import ServerState
 from chatkeys_server.tokens import TokenClaims
 from chatkeys_server.validation import (
@@ -82,7 +82,7 @@ def registry_phone(state: ServerState, body: Any) -> dict[str, Any]:
     body = require_object(body)
     raw_phone = get_string(body, "phone")
     try:
-        phone = normalise_phone(raw_phone)
+        phone = normalize_phone(raw_phone)
     except InvalidPhoneError as error:
         raise RequestRejected(
             422, "invalid_phone", f"field 'phone': {error}"

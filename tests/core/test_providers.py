@@ -1,0 +1,157 @@
+"""Provider discovery through entry points, and errors that name the fix."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from importlib import metadata
+from pathlib import Path
+
+import pluggy
+import pytest
+
+import chatkeys.providers as providers_module
+from chatkeys.certificates import Certificate
+from chatkeys.errors import NoProviderError
+from chatkeys.plugin import ENTRY_POINT_GROUP, AlgorithmInfo, ProviderInfo
+from chatkeys.providers import Providers
+
+from .gost_certificate import GOST_256_CERTIFICATE_DER
+
+BROKEN_MODULES = {
+    "ck_bad_signature": """
+        from chatkeys.plugin import ProviderInfo, hookimpl
+
+        @hookimpl
+        def chatkeys_provider_info():
+            return ProviderInfo("bad-signature", "bad", "1", ())
+
+        @hookimpl
+        def chatkeys_sign(data, identity, profile, unexpected):
+            return None
+    """,
+    "ck_import_error": "import module_that_does_not_exist\n",
+    "ck_no_info": "x = 1\n",
+    "ck_unavailable": """
+        from chatkeys.plugin import AlgorithmInfo, ProviderInfo, hookimpl
+
+        @hookimpl
+        def chatkeys_provider_info():
+            return ProviderInfo(
+                "gost-token", "vendor-gost", "1",
+                (AlgorithmInfo("x", "1.2.643.7.1.1.1.1", "GOST", ("komandor",)),),
+                available=False, reason="libvendor.so not found: install the driver",
+            )
+    """,
+}
+
+
+@pytest.fixture
+def broken_entry_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, source in BROKEN_MODULES.items():
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fakes = [
+        metadata.EntryPoint(name, name, ENTRY_POINT_GROUP) for name in BROKEN_MODULES
+    ]
+    real = providers_module.metadata.entry_points
+
+    def entry_points(**selection: str) -> list[metadata.EntryPoint]:
+        found = list(real(**selection))
+        keep = [ep for ep in found if ep.name == "soft"]
+        return keep + fakes
+
+    monkeypatch.setattr(providers_module.metadata, "entry_points", entry_points)
+    yield
+    for name in BROKEN_MODULES:
+        sys.modules.pop(name, None)
+
+
+def test_soft_provider_discovered() -> None:
+    infos = {info.name: info for info in Providers.discover().infos}
+    assert infos["soft"].available
+    assert {"rsa-2048", "ec-p256"} <= {a.name for a in infos["soft"].algorithms}
+
+
+def test_broken_providers_listed_not_fatal(broken_entry_points: None) -> None:
+    found = Providers.discover()
+    infos = {info.name: info for info in found.infos}
+    assert infos["soft"].available
+    assert not infos["ck_bad_signature"].available
+    assert "unexpected" in infos["ck_bad_signature"].reason
+    assert "module_that_does_not_exist" in infos["ck_import_error"].reason
+    assert "chatkeys_provider_info" in infos["ck_no_info"].reason
+    assert not infos["gost-token"].available
+    identity = found.generate_identity("ec-p256", "still works")
+    assert found.sign(b"x", identity, "cms")
+
+
+def test_unavailable_provider_named_for_its_algorithm(
+    broken_entry_points: None,
+) -> None:
+    found = Providers.discover()
+    certificate = Certificate.from_der(GOST_256_CERTIFICATE_DER)
+    with pytest.raises(NoProviderError) as caught:
+        found.verify(b"x", b"y", certificate, "komandor")
+    message = str(caught.value)
+    assert "GOST R 34.10-2012 256-bit" in message
+    assert "libvendor.so not found" in message
+
+
+def test_missing_provider_names_distribution() -> None:
+    only_soft = Providers()
+    import chatkeys_soft.plugin
+
+    only_soft.register(chatkeys_soft.plugin, "soft")
+    certificate = Certificate.from_der(GOST_256_CERTIFICATE_DER)
+    with pytest.raises(NoProviderError) as caught:
+        only_soft.verify(b"x", b"y", certificate, "komandor")
+    message = str(caught.value)
+    assert certificate.short_id in message
+    assert "GOST R 34.10-2012 256-bit (1.2.643.7.1.1.1.1)" in message
+    assert "pip install chatkeys-gost" in message
+
+
+def test_unsupported_algorithm_said_plainly() -> None:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "ed")])
+    now = datetime.datetime.now(datetime.UTC)
+    der = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, None)
+        .public_bytes(serialization.Encoding.DER)
+    )
+    message = Providers.discover().describe_algorithm_support(Certificate.from_der(der))
+    assert "Ed25519" in message
+    assert "no chatkeys provider supports" in message
+
+
+def test_register_rejects_bad_signature() -> None:
+    class Bad:
+        @staticmethod
+        def chatkeys_provider_info() -> ProviderInfo:
+            return ProviderInfo(
+                "bad", "bad", "1", (AlgorithmInfo("a", "1.2", "", ("cms",)),)
+            )
+
+    from chatkeys.plugin import hookimpl
+
+    @hookimpl
+    def chatkeys_verify(data: bytes, nonsense: int) -> None:
+        return None
+
+    Bad.chatkeys_verify = staticmethod(chatkeys_verify)  # type: ignore[attr-defined]
+    with pytest.raises(pluggy.PluginValidationError):
+        Providers().register(Bad, "bad")
