@@ -16,8 +16,8 @@ from asn1crypto import cms, core, x509
 
 from chatkeys.certificates import Certificate
 from chatkeys.identity import NoSecrets
-from chatkeys.plugin import PROFILE_CMS
-from chatkeys_gost import plugin
+from chatkeys.plugin import PROFILE_CMS, PROFILE_KOMANDOR
+from chatkeys_gost import komandor, plugin
 from chatkeys_gost.cms import export_kexp15, import_key_copy
 from chatkeys_gost.identity import GostIdentity, generate_identity, load_identity
 from chatkeys_gost.keys import GostPublicKey, pem_decode, pem_encode
@@ -360,3 +360,33 @@ def test_our_encrypted_key_opens_in_openssl(
     scalar = format(identity.private_key.scalar, "X")
 
     assert f"Private key: {scalar}".encode() in text
+
+
+@pytest.mark.parametrize(("algorithm", "engine"), KEYS)
+def test_format_a_kek_matches_openssl_vko(
+    openssl_gost: OpenSsl, tmp_path: Path, algorithm: str, engine: str
+) -> None:
+    # The recipient derives the KEK with OpenSSL from the UKM in the copy.
+    exporter = generate_identity(algorithm, "exporter")
+    recipient, recipient_key, _ = _our_identity(algorithm, tmp_path)
+    assert exporter is not None
+    exporter_public = tmp_path / "exporter.pub"
+    exporter_public.write_bytes(pem_encode("PUBLIC KEY", exporter.public_key.spki()))
+    chat_key = plugin.chatkeys_generate_chat_key(exporter, PROFILE_KOMANDOR)
+    assert chat_key is not None
+    copy = plugin.chatkeys_export_chat_key(
+        chat_key, recipient.certificate, exporter, PROFILE_KOMANDOR
+    )
+    assert copy is not None
+    parsed = komandor.parse_format_a(copy)
+    kek_path = tmp_path / "kek"
+    openssl_gost(
+        "pkeyutl", "-engine", "gost", "-derive", "-inkey", recipient_key,
+        "-peerkey", exporter_public, "-pkeyopt", f"ukmhex:{parsed.ukm.hex()}",
+        "-out", kek_path,
+    )  # fmt: skip
+
+    assert komandor.open_format_a(parsed, kek_path.read_bytes()) == (
+        chat_key.secret,
+        chat_key.parameters,
+    )
