@@ -186,7 +186,7 @@ class Token:
     cid: str
 
     def valid(self, margin: float = 30.0) -> bool:
-        """Whether the token is still valid `margin` seconds from now."""
+        """Return whether the token is still valid `margin` seconds from now."""
         return time.time() + margin < self.expires_at
 
     @classmethod

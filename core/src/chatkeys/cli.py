@@ -2,7 +2,7 @@
 
 Exit codes: 0 when everything is done, 1 when some chat could not be brought
 to `sync` (the reasons are printed), 2 for a usage error, 3 for any other
-error (its message says what failed and how to fix it).
+error (its message states what failed and how to fix it).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ MESSAGE = "Привет, Борис! Ключи чата синхронизир�
 
 @dataclass(frozen=True, slots=True)
 class ChatLine:
-    """One chat as a device sees it."""
+    """One chat as a device fetched it."""
 
     chat_id: str
     title: str

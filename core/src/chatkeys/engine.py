@@ -79,7 +79,7 @@ Step = FetchChats | SubmitKeys | Compute
 
 
 class PendingStore(Protocol):
-    """What the engine needs from a local store (`chatkeys.store.Store` fits)."""
+    """The local-store interface of the engine; `chatkeys.store.Store` has it."""
 
     def apply_chat_list(self, chat_list: ChatList) -> None: ...
 

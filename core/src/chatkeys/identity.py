@@ -68,7 +68,7 @@ class NoSecrets:
 class EnvironmentSecrets:
     """Secrets read from environment variables.
 
-    `variables` maps a secret name to the variable that holds it, by default
+    `variables` maps a secret name to the variable that contains it, by default
     ``CHATKEYS_PASSPHRASE`` for ``"passphrase"`` and ``CHATKEYS_PIN`` for
     ``"pin"``.
     """

@@ -28,24 +28,24 @@ from chatkeys.model import Chat, ChatStatus, Participant
 
 
 class Action(enum.StrEnum):
-    """What the sync does with a chat."""
+    """The sync's decision for one chat."""
 
     GENERATE = "generate"
     """Generate a chat key and export it to every participant certificate."""
     RESHARE = "reshare"
     """Import the chat key and export it to the certificates in `waitList`."""
     WAIT = "wait"
-    """Nothing can be done now; `reason` says why."""
+    """Nothing can be done now, for the cause in `reason`."""
     DONE = "done"
     """The chat is `sync`; nothing to do."""
 
 
 class WaitReason(enum.StrEnum):
-    """Why a chat is left waiting."""
+    """The reason a chat is left waiting."""
 
     NO_KEY_FOR_CERTIFICATE = "no_key_for_certificate"
     """The chat has keys, but none exported to the current certificate: the key
-    must come from a certificate that holds it (the profile's previous one, or
+    must come from a certificate that has it (the profile's previous one, or
     the contact's side)."""
     NO_CONTACT_CERTIFICATE = "no_contact_certificate"
     """A `new` chat lists no certificate of the contact yet."""

@@ -7,7 +7,7 @@ applied list gets the next value of a store-wide generation counter, and a
 row is only overwritten by a list applied later.
 
 Chat keys in clear are stored only when the store is opened with
-``keep_keys=True``; otherwise the store holds ids, statuses, the exported
+``keep_keys=True``; otherwise the store keeps ids, statuses, the exported
 (wrapped) copies of a `new` chat awaiting registration, and reasons.
 """
 

@@ -59,7 +59,7 @@ class CopyResult:
 
     @property
     def accepted(self) -> bool:
-        """Whether the server holds this copy now."""
+        """Return whether the server keeps this copy."""
         return self.status is not CopyStatus.REJECTED
 
 
