@@ -200,3 +200,12 @@ def test_forked_workers_export_with_identity(alice: GostIdentity) -> None:
         assert result.submission is not None
         copy = result.submission.key
         assert providers.import_chat_key(copy, bob, [alice.certificate]) == chat_key
+
+
+def test_save_tightens_existing_file_mode(alice: GostIdentity, tmp_path: Path) -> None:
+    path = tmp_path / "alice.pem"
+    path.write_text("old")
+    path.chmod(0o644)
+    alice.save(path)
+
+    assert path.stat().st_mode & 0o777 == 0o600

@@ -86,7 +86,7 @@ class GostIdentity(Identity):
         self.reference = reference
         self.public_key = public_key
         self._private_key = private_key
-        self._vko_cache: OrderedDict[bytes, VkoContext] = OrderedDict()
+        self._vko_cache: OrderedDict[tuple[str, bytes], VkoContext] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -96,7 +96,7 @@ class GostIdentity(Identity):
 
     def vko_context(self, recipient: GostPublicKey) -> VkoContext:
         """Return the cached VKO context for `recipient`, computing it once."""
-        key = recipient.to_bytes()
+        key = (recipient.curve.oid, recipient.to_bytes())
         with self._lock:
             context = self._vko_cache.get(key)
             if context is not None:
@@ -128,12 +128,13 @@ class GostIdentity(Identity):
     def save(self, path: str | Path, passphrase: str | None = None) -> GostIdentity:
         """Write the identity to one PEM file; return it with `reference` set to `path`.
 
-        The file is created with mode 0600. Without a passphrase the key is
-        stored in clear.
+        The file gets mode 0600, also when it existed before. Without a
+        passphrase the key is stored in clear.
         """
         target = Path(path)
         data = self.to_pem(passphrase)
         with open(target, "wb", opener=_private_opener) as stream:
+            os.fchmod(stream.fileno(), 0o600)
             stream.write(data)
         return GostIdentity(self._private_key, self.certificate, str(target))
 
