@@ -91,7 +91,9 @@ def load_identity(reference: str, secrets: SecretSource) -> SoftIdentity | None:
             "PKCS#12 file"
         ) from error
     except OSError as error:
-        raise SoftIdentityError(f"cannot read identity file {path}: {error}") from error
+        raise SoftIdentityError(
+            f"failed to read identity file {path}: {error}"
+        ) from error
 
     if path.suffix.lower() in _PKCS12_SUFFIXES or _looks_like_pkcs12(data):
         return _load_pkcs12(path, data, secrets)
@@ -157,7 +159,7 @@ def _load_pem(path: Path, data: bytes, secrets: SecretSource) -> SoftIdentity | 
         if any(is_own_certificate(certificate) for certificate in certificates):
             raise SoftIdentityError(
                 f"{path} contains a certificate but no private key: pass the file "
-                "that holds the private key"
+                "that contains the private key"
             )
         return None
     if len(keys) > 1:
@@ -193,7 +195,7 @@ def _load_pem(path: Path, data: bytes, secrets: SecretSource) -> SoftIdentity | 
     except (ValueError, TypeError) as error:
         reason = "wrong passphrase or damaged key" if encrypted else "damaged key"
         raise SoftIdentityError(
-            f"cannot load the private key in {path}: {reason}"
+            f"failed to load the private key in {path}: {reason}"
         ) from error
     own_key = _own_key(private_key, path)
     if own_key is None:
@@ -232,7 +234,7 @@ def _load_pkcs12(path: Path, data: bytes, secrets: SecretSource) -> SoftIdentity
                 # contents: a key of another algorithm, left to other providers.
                 return None
             raise SoftIdentityError(
-                f"cannot open PKCS#12 file {path}: wrong passphrase or damaged file"
+                f"failed to open PKCS#12 file {path}: wrong passphrase or damaged file"
             ) from error
     private_key, certificate, additional = loaded
     if private_key is None:
