@@ -92,6 +92,7 @@ class TokenIdentity(Identity):
         self._key_query = key_query
         self._key: Any = None
         self._key_generation = -1
+        self._key_bits: int | None = None
         self._closed = False
 
     @property
@@ -106,14 +107,17 @@ class TokenIdentity(Identity):
 
     def certificate_key_bits(self) -> int:
         """The size of the RSA modulus or EC field of the certificate's key."""
-        public_key = load_der_public_key(self.certificate.spki)
-        if isinstance(public_key, rsa.RSAPublicKey):
-            return public_key.key_size
-        if isinstance(public_key, ec.EllipticCurvePublicKey):
-            return public_key.curve.key_size
-        raise TokenIdentityError(
-            f"the certificate of {self.reference!r} has no RSA or EC public key"
-        )
+        if self._key_bits is None:
+            public_key = load_der_public_key(self.certificate.spki)
+            if isinstance(public_key, rsa.RSAPublicKey):
+                self._key_bits = public_key.key_size
+            elif isinstance(public_key, ec.EllipticCurvePublicKey):
+                self._key_bits = public_key.curve.key_size
+            else:
+                raise TokenIdentityError(
+                    f"the certificate of {self.reference!r} has no RSA or EC public key"
+                )
+        return self._key_bits
 
     def ec_field_bytes(self) -> int:
         """The size in bytes of an ECDH secret with this identity's key."""

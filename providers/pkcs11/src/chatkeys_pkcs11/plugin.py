@@ -83,11 +83,22 @@ ALGORITHMS = (
 )
 
 try:
-    import pkcs11 as _pkcs11  # noqa: F401 - checks that python-pkcs11 loads
+    from pkcs11.exceptions import PKCS11Error
+
+    from chatkeys_pkcs11.cms import open_cms_key_copy
+    from chatkeys_pkcs11.errors import TokenIdentityError, TokenKeyImportError
+    from chatkeys_pkcs11.gost import sign_gost
+    from chatkeys_pkcs11.identity import KeyKind, TokenIdentity, load_token_identity
+    from chatkeys_pkcs11.provisioning import create_key_and_certificate
+    from chatkeys_pkcs11.signing import check_key_matches_certificate, sign_cms
+    from chatkeys_pkcs11.uri import TokenUri
 except ImportError as _error:
+    # The hooks are never called when the provider reports itself unavailable.
     _MISSING = f"python-pkcs11 cannot be imported ({_error}): pip install python-pkcs11"
 else:
     _MISSING = ""
+
+_RSA_OR_EC = (KeyKind.RSA, KeyKind.EC) if not _MISSING else ()
 
 
 @hookimpl
@@ -112,12 +123,6 @@ def chatkeys_load_identity(reference: str, secrets: SecretSource) -> Identity | 
     """Load a token identity from a ``pkcs11:`` URI; None for other references."""
     if not reference.lower().startswith("pkcs11:"):
         return None
-    from pkcs11.exceptions import PKCS11Error
-
-    from chatkeys_pkcs11.errors import TokenIdentityError
-    from chatkeys_pkcs11.identity import KeyKind, load_token_identity
-    from chatkeys_pkcs11.signing import check_key_matches_certificate
-    from chatkeys_pkcs11.uri import TokenUri
 
     try:
         identity = load_token_identity(reference, secrets)
@@ -126,7 +131,7 @@ def chatkeys_load_identity(reference: str, secrets: SecretSource) -> Identity | 
             "the PKCS#11 module failed while loading "
             f"{TokenUri.parse(reference).reference!r}: {type(error).__name__}"
         ) from error
-    if identity.kind in (KeyKind.RSA, KeyKind.EC):
+    if identity.kind in _RSA_OR_EC:
         try:
             check_key_matches_certificate(identity)
         except BaseException:
@@ -143,10 +148,6 @@ def chatkeys_generate_identity(algorithm: str, subject: str) -> Identity | None:
     names = {info.name for info in ALGORITHMS if info.can_generate}
     if algorithm not in names:
         return None
-    from chatkeys_pkcs11.errors import TokenIdentityError
-    from chatkeys_pkcs11.identity import load_token_identity
-    from chatkeys_pkcs11.provisioning import create_key_and_certificate
-    from chatkeys_pkcs11.uri import TokenUri
 
     token_uri = os.environ.get(TOKEN_URI_VARIABLE)
     if not token_uri:
@@ -182,15 +183,9 @@ def chatkeys_import_chat_key(
     key_copy: bytes, identity: Identity, candidates: Sequence[Certificate]
 ) -> ChatKey | None:
     """Open a ``cms`` key copy with the RSA or EC key of a token identity."""
-    from pkcs11.exceptions import PKCS11Error
-
-    from chatkeys_pkcs11.cms import open_cms_key_copy
-    from chatkeys_pkcs11.errors import TokenKeyImportError
-    from chatkeys_pkcs11.identity import KeyKind, TokenIdentity
-
     if not isinstance(identity, TokenIdentity):
         return None
-    if identity.kind not in (KeyKind.RSA, KeyKind.EC):
+    if identity.kind not in _RSA_OR_EC:
         # TODO: open Komandor (SIMPLEBLOB) copies with VKO on the token once
         # chatkeys-gost takes the key agreement as a callable.
         raise TokenKeyImportError(
@@ -213,18 +208,12 @@ def chatkeys_sign(data: bytes, identity: Identity, profile: str) -> bytes | None
     Returns None for identities of other providers and for profiles the key's
     algorithm does not sign in (RSA and EC keys sign only in ``cms``).
     """
-    from chatkeys_pkcs11.identity import KeyKind, TokenIdentity
-
     if not isinstance(identity, TokenIdentity):
         return None
     if identity.kind in (KeyKind.GOST256, KeyKind.GOST512):
         if profile not in (PROFILE_KOMANDOR, PROFILE_CMS):
             return None
-        from chatkeys_pkcs11.gost import sign_gost
-
         return sign_gost(identity, data, cryptoapi_order=profile == PROFILE_KOMANDOR)
     if profile != PROFILE_CMS:
         return None
-    from chatkeys_pkcs11.signing import sign_cms
-
     return sign_cms(identity, data)
