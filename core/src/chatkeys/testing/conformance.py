@@ -40,8 +40,9 @@ checks that a modified message never decrypts to the original text. The
 method `secret_markers` returns strings that must never appear in an
 identity's repr or an error message (for example the private key's digits).
 
-The suite needs pytest and hypothesis; it makes at most a few thousand hook
-calls per algorithm and profile, a few seconds for RSA-2048.
+The suite needs pytest and hypothesis (the ``testing`` extra of chatkeys). It
+makes at most a few thousand hook calls per algorithm and profile, which
+takes a few seconds for RSA-2048.
 """
 
 from __future__ import annotations
