@@ -133,7 +133,7 @@ def test_generate_identity_on_configured_token(
 ) -> None:
     monkeypatch.setenv("CHATKEYS_PKCS11_TOKEN_URI", softhsm_token.uri)
     monkeypatch.setenv("CHATKEYS_PIN", softhsm_token.pin)
-    for algorithm in ("pkcs11-ec-p256", "pkcs11-rsa-2048"):
+    for algorithm in ("pkcs11-ec-p256", "pkcs11-ec-p384", "pkcs11-rsa-2048"):
         with providers.generate_identity(algorithm, "Generated") as identity:
             assert isinstance(identity, TokenIdentity)
             assert identity.token_label == softhsm_token.label
