@@ -6,10 +6,15 @@ that profile runs with ``authenticated_messages = False``.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator, Sequence
 from typing import ClassVar
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 from chatkeys.certificates import Certificate
 from chatkeys.chatkey import ChatKey
@@ -20,9 +25,26 @@ from chatkeys.testing.conformance import (
     FOREIGN_ED25519_CERTIFICATE,
     ProviderConformance,
 )
-from chatkeys_gost.identity import GostIdentity, generate_identity
+from chatkeys_gost.identity import GostIdentity
 
 ALGORITHMS = ("gost2012-256a", "gost2012-512a")
+
+
+def _rsa_certificate() -> Certificate:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "rsa neighbour")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return Certificate.from_der(certificate.public_bytes(serialization.Encoding.DER))
 
 
 class _GostConformance(ProviderConformance):
@@ -32,10 +54,8 @@ class _GostConformance(ProviderConformance):
     @pytest.fixture(scope="class")
     @classmethod
     def foreign_certificates(cls) -> Sequence[Certificate]:
-        """Ed25519, plus a GOST key on another curve than the identities'."""
-        neighbour = generate_identity("gost2012-256b", "neighbour")
-        assert neighbour is not None
-        return (FOREIGN_ED25519_CERTIFICATE,)
+        """Ed25519, plus RSA as a neighbouring algorithm."""
+        return (FOREIGN_ED25519_CERTIFICATE, _rsa_certificate())
 
     def secret_markers(self, identity: Identity) -> Sequence[str]:
         assert isinstance(identity, GostIdentity)

@@ -154,3 +154,11 @@ def test_comb_equal_points_fall_back() -> None:
 
     assert low < 2**248
     assert curve.generator_x(k) == int((curve.generator * (2 * low % curve.q)).x())
+
+
+def test_point_at_infinity_rejected() -> None:
+    curve = curve_for_oid(TC26_256A)
+    infinity = curve.generator * curve.q
+
+    with pytest.raises(GostKeyError, match="infinity"):
+        curve.point_to_bytes(infinity)
