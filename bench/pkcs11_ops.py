@@ -7,10 +7,10 @@ Run from the repository root:
 It prints a Markdown report and writes it to bench/results/pkcs11.md.
 
 For each operation the same work runs twice in this process, on the same
-token and keys: through `chatkeys.providers.Providers` (hook dispatch, the
-module lock, the shared session, copy parsing by chatkeys-soft) and as a
-bare python-pkcs11 loop that does only the token calls and the host steps
-the result needs:
+token and keys. One variant goes through `chatkeys.providers.Providers`
+(hook dispatch, the module lock, the shared session, copy parsing by
+chatkeys-soft). The other is a bare python-pkcs11 loop that does only the
+token calls and the host steps the result needs:
 
 - ECDSA P-256: SHA-256 on the host, ``CKM_ECDSA``, DER encoding;
 - RSA-2048: ``CKM_SHA256_RSA_PKCS``;
@@ -164,7 +164,7 @@ def measure(
 
     Also stores in `host_times` the fastest round of the host-side part of
     the chatkeys import (chatkeys-soft's `open_key_copy` with the token's
-    answer replayed from memory).
+    result replayed from memory).
     """
     # The bare loop uses the provider's own key object under the same module
     # lock, so both variants see the same session and token state.
@@ -221,23 +221,23 @@ def measure(
 
 
 class RecordedOperations:
-    """Replays the first answer of each private-key operation from memory."""
+    """Replay the first result of each private-key operation from memory."""
 
     def __init__(self, operations: TokenKeyOperations) -> None:
         self.operations = operations
-        self.answers: dict[str, bytes] = {}
+        self.results: dict[str, bytes] = {}
 
     def rsa_oaep_decrypt(self, ciphertext: bytes, hash_name: str) -> bytes:
-        if "rsa" not in self.answers:
-            self.answers["rsa"] = self.operations.rsa_oaep_decrypt(
+        if "rsa" not in self.results:
+            self.results["rsa"] = self.operations.rsa_oaep_decrypt(
                 ciphertext, hash_name
             )
-        return self.answers["rsa"]
+        return self.results["rsa"]
 
     def ecdh_shared_secret(self, peer_public_point: bytes) -> bytes:
-        if "ec" not in self.answers:
-            self.answers["ec"] = self.operations.ecdh_shared_secret(peer_public_point)
-        return self.answers["ec"]
+        if "ec" not in self.results:
+            self.results["ec"] = self.operations.ecdh_shared_secret(peer_public_point)
+        return self.results["ec"]
 
 
 def main() -> None:
@@ -300,7 +300,7 @@ def render(rows: list[Row], host_times: dict[str, float]) -> str:
         "The host-side part of a chatkeys import (chatkeys-soft's "
         "`open_key_copy`: pure-Python DER parsing of the RecipientInfo, "
         "re-encoding of the ECC-CMS-SharedInfo, KDF and unwrap, with the "
-        "token's answer replayed from memory) takes "
+        "token's result replayed from memory) takes "
         + ", ".join(
             f"{host_times[family]:.0f} µs for {family.upper()} copies"
             for family in sorted(host_times)

@@ -1,6 +1,6 @@
 """Shared SoftHSM fixtures of the chatkeys-pkcs11 tests.
 
-One token per test module holds an EC P-256 and an RSA-2048 key with
+One token per test module contains an EC P-256 and an RSA-2048 key with
 self-signed certificates, because RSA generation on SoftHSM takes a few
 hundred milliseconds. Identities are loaded per test and closed after it.
 """

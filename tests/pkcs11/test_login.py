@@ -26,7 +26,7 @@ DATA = b"data"
 
 
 def outside_token(token: SoftHsmToken) -> Any:
-    """The token as code outside chatkeys sees it through python-pkcs11."""
+    """Return the token from python-pkcs11 directly, as code outside chatkeys would."""
     with get_module(token.module_path).lock:
         library = pkcs11.lib(token.module_path)
         return library.get_token(token_label=token.label)
@@ -103,7 +103,7 @@ def test_closing_one_identity_keeps_the_other(
     )
     second.close()
 
-    # The last identity logged out: a fresh session sees no private key.
+    # The last identity logged out, so a fresh session finds no private key.
     module = get_module(module_token.module_path)
     with module.lock:
         session = outside_token(module_token).open()
@@ -160,7 +160,7 @@ def test_missing_pin_named(providers: Providers, ec_key: ProvisionedKey) -> None
         providers.load_identity(ec_key.uri, PinSecrets(None))  # type: ignore[arg-type]
 
 
-def test_pin_never_logged_or_shown(
+def test_pin_never_logged_or_displayed(
     caplog: pytest.LogCaptureFixture,
     providers: Providers,
     module_token: SoftHsmToken,
@@ -176,16 +176,16 @@ def test_pin_never_logged_or_shown(
         )
         providers.import_chat_key(key_copy, identity, [])
         providers.sign(DATA, identity, "cms")
-        shown = [repr(identity), str(identity), identity.reference]
-        shown.append(repr(identity.token_session))
-        shown.append(repr(TokenUri.parse(uri)))
+        displayed = [repr(identity), str(identity), identity.reference]
+        displayed.append(repr(identity.token_session))
+        displayed.append(repr(TokenUri.parse(uri)))
     finally:
         identity.close()
     bad_uri = uri.replace("object=", "object=missing")
     with pytest.raises(IdentityError) as raised:
         providers.load_identity(bad_uri, PinSecrets("unused"))
-    shown.append(str(raised.value))
+    displayed.append(str(raised.value))
     assert caplog.records, "the provider logged nothing at DEBUG"
     logged = [record.getMessage() for record in caplog.records]
-    assert [text for text in shown + logged if module_token.pin in text] == []
+    assert [text for text in displayed + logged if module_token.pin in text] == []
     assert "pin-value" not in identity.reference

@@ -56,17 +56,17 @@ def identity_factory(
 
     It generates through `Providers.generate_identity`, so ``"ec-p256"``,
     ``"rsa-2048"`` or ``"gost2012-256a"`` work when their provider is
-    installed. Every identity made is closed after the test.
+    installed. Every identity generated is closed after the test.
     """
-    made: list[Identity] = []
+    generated: list[Identity] = []
 
     def factory(algorithm: str, subject: str = "Test") -> Identity:
         identity = chatkeys_providers.generate_identity(algorithm, subject)
-        made.append(identity)
+        generated.append(identity)
         return identity
 
     yield factory
-    for identity in reversed(made):
+    for identity in reversed(generated):
         identity.close()
 
 

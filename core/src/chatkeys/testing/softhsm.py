@@ -40,7 +40,7 @@ SOFTHSM_MODULE_CANDIDATES = (
     "/usr/local/lib/softhsm/libsofthsm2.so",
     "/opt/homebrew/lib/softhsm/libsofthsm2.so",
 )
-"""Where Debian, Fedora, source builds and Homebrew install the SoftHSM module."""
+"""SoftHSM module paths of Debian, Fedora, source builds and Homebrew."""
 
 INSTALL_HINT = "install SoftHSM 2 (Debian: apt-get install softhsm2)"
 
@@ -195,7 +195,7 @@ class SoftHsmDirectory:
             check=False,
         )
         if completed.returncode != 0:
-            # The command line holds the PINs, so only the label is reported.
+            # The command line contains the PINs, so only the label is reported.
             raise RuntimeError(
                 f"softhsm2-util could not initialise token {label!r}: "
                 f"{completed.stderr.strip() or completed.stdout.strip()}"

@@ -45,7 +45,8 @@ def open_cms_key_copy(key_copy: bytes, identity: TokenIdentity) -> ChatKey:
     copy = cms.parse_key_copy(key_copy)
     if not isinstance(copy, cms.KeyAgreeCopy):
         raise TokenKeyImportError(
-            "the token refused to reveal a derived secret for a copy that needs none"
+            "the token rejected reading a derived secret, but this key copy is not "
+            "an ECDH copy"
         )
     if copy.kdf_hash_name != "sha256":
         raise TokenKeyImportError(

@@ -1,9 +1,9 @@
 """Identities whose private key stays on a PKCS#11 token.
 
 `load_token_identity` resolves a ``pkcs11:`` URI to a token, a private key
-and its certificate (a ``CKO_CERTIFICATE`` object with the key's ``CKA_ID``,
-or the ``x-certificate-file`` of the URI), checks that the certificate's
-public key belongs to the key, and returns a `TokenIdentity`. The identity
+and its certificate. The certificate is a ``CKO_CERTIFICATE`` object with the
+key's ``CKA_ID``, or else the ``x-certificate-file`` of the URI, and its
+algorithm must match the key's type. The identity
 shares its token's session with every other identity on that token and
 releases it on `TokenIdentity.close`.
 """
@@ -149,7 +149,7 @@ def load_token_identity(uri_text: str, secrets: SecretSource) -> TokenIdentity:
     """Load the identity a ``pkcs11:`` URI names.
 
     The PIN comes from the URI (``pin-value``, ``pin-source``) or from
-    ``secrets.get("pin", ...)``; it is requested only when the token is not
+    ``secrets.get("pin", ...)``. It is requested only when the token is not
     logged in already, and again if the login is lost later. Raises
     `TokenIdentityError` or `TokenUriError`.
     """

@@ -7,9 +7,9 @@ crash the process. Every PKCS#11 call of this provider therefore runs under
 
 Login state belongs to the token, not to a session: closing the session that
 logged in logs every session of the process out. So this module keeps one
-`TokenSession` per token and counts its users; it logs in only when the
-token is not already logged in, treats ``CKR_USER_ALREADY_LOGGED_IN`` as
-success, and logs out (by closing its session) only when the last identity
+`TokenSession` per token and counts its users. It logs in only when the
+token is not already logged in, and treats ``CKR_USER_ALREADY_LOGGED_IN`` as
+success. It logs out (by closing its session) only when the last identity
 on the token is closed. Sessions still open at interpreter exit are closed
 then.
 """
@@ -179,8 +179,8 @@ class TokenSession:
 
     `generation` grows each time the session is replaced (after a logout or
     reinitialisation by other code); identities look their objects up again
-    when it changes. The PIN is requested only when a login is needed and
-    then held in memory to log in again after such a replacement; it never
+    when it changes. The PIN is requested only when a login is needed. It is
+    then kept in memory to log in again after such a replacement, and never
     appears in a repr.
     """
 
@@ -311,8 +311,8 @@ class TokenSession:
 
         When the session or an object handle died (another session logged
         out, or the module was reinitialised), the session is replaced once
-        and `operation` runs again; it must look its objects up again when
-        `generation` changed.
+        and `operation` runs again. So `operation` must look its objects up
+        again when `generation` changed.
         """
         with self.module.lock:
             if not self._valid:
@@ -336,7 +336,7 @@ class TokenSession:
 def shared_session(
     module: Module, token: Any, pin: PinSource, probe: Callable[[Any], bool]
 ) -> Iterator[TokenSession]:
-    """Acquire the shared session of `token`, opening it when nobody holds it.
+    """Acquire the shared session of `token`, opening it when no identity uses it.
 
     The session is released again if the body raises, so a failed identity
     load leaves nothing open.

@@ -13,7 +13,7 @@ needs from a private key:
   destroyed at once.
 
 Tokens whose policy forbids reading a derived secret (many smart cards set
-every derived key sensitive) raise `SecretNotExtractableError`; for them
+every derived key sensitive) raise `SecretNotExtractableError`. For them,
 `unwrap_with_token_kek` derives the key-encryption key with the token's
 X9.63 SHA-256 KDF (``CKD_SHA256_KDF``) and unwraps the AES-wrapped content
 key on the token, so only the content key leaves it. Every object derived or
@@ -73,8 +73,8 @@ class TokenKeyOperations:
         """
         if self.identity.kind is not KeyKind.RSA:
             raise TokenKeyImportError(
-                f"{self.identity.reference!r} holds a {self.identity.kind.value} key; "
-                "RSA-OAEP needs an RSA key"
+                f"{self.identity.reference!r} is a {self.identity.kind.value} key, "
+                "but RSA-OAEP key copies need an RSA key"
             )
         hashes = _OAEP_HASHES.get(hash_name.lower().replace("-", ""))
         if hashes is None:
@@ -109,7 +109,7 @@ class TokenKeyOperations:
         try:
             encoded = self._decrypt(ciphertext, Mechanism.RSA_X_509, None)
         except p11errors.PKCS11Error as error:
-            # SoftHSM 2.6.1 answers CKR_GENERAL_ERROR for a ciphertext that is
+            # SoftHSM 2.6.1 returns CKR_GENERAL_ERROR for a ciphertext that is
             # not below the modulus, other tokens CKR_ENCRYPTED_DATA_INVALID.
             raise TokenKeyImportError(self._decrypt_failure()) from error
         modulus_bytes = (self.identity.certificate_key_bits() + 7) // 8
@@ -142,8 +142,8 @@ class TokenKeyOperations:
         """
         if self.identity.kind is not KeyKind.EC:
             raise TokenKeyImportError(
-                f"{self.identity.reference!r} holds a {self.identity.kind.value} key; "
-                "ECDH needs an EC key"
+                f"{self.identity.reference!r} is a {self.identity.kind.value} key, "
+                "but ECDH key copies need an EC key"
             )
         length = self.identity.ec_field_bytes()
 
@@ -188,8 +188,8 @@ class TokenKeyOperations:
         """Derive an AES key-encryption key on the token and unwrap with it.
 
         The KEK is ECDH with the X9.63 SHA-256 KDF over `shared_info` (the
-        DER ``ECC-CMS-SharedInfo``), kept sensitive on the token; the content
-        key unwrapped with it (RFC 3394 AES key wrap) is returned.
+        DER ``ECC-CMS-SharedInfo``) and stays sensitive on the token. Returns
+        the content key unwrapped with it (RFC 3394 AES key wrap).
         """
         token_session = self.identity.token_session
         if Mechanism.ECDH1_DERIVE not in token_session.mechanisms():

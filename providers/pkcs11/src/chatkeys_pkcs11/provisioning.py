@@ -1,9 +1,9 @@
 """Key pairs and self-signed certificates created on a token, for tests and demos.
 
-`create_key_and_certificate` generates an RSA or EC key pair on the token
-(private key sensitive and not extractable, with SIGN plus DECRYPT or DERIVE),
-builds a self-signed X.509 certificate whose signature the token makes, and
-stores the certificate under the same ``CKA_ID`` and label. The result is
+`create_key_and_certificate` generates an RSA or EC key pair on the token.
+The private key is sensitive and not extractable, and may sign plus decrypt
+(RSA) or derive (EC). A self-signed X.509 certificate, signed by the token,
+is stored under the same ``CKA_ID`` and label. The result is
 loadable with `chatkeys_pkcs11.identity.load_token_identity`.
 
 The certificate is assembled from a to-be-signed part built by

@@ -3,7 +3,7 @@
 Path attributes (``;``-separated) select the token and the object: ``token``
 (label), ``serial``, ``manufacturer``, ``model``, ``slot-id``, ``object``
 (label), ``id`` (percent-encoded bytes) and ``type``. Query attributes
-(``&``-separated) say how to reach them: ``module-path``, ``module-name``,
+(``&``-separated) select the module and the PIN: ``module-path``, ``module-name``,
 ``pin-source`` (a file holding the PIN), ``pin-value`` and the chatkeys
 extension ``x-certificate-file``, a PEM or DER certificate used when the
 token holds none with the key's ``CKA_ID``.
