@@ -17,7 +17,7 @@ import pytest
 from chatkeys.errors import IdentityError
 from chatkeys.providers import Providers
 from chatkeys.testing.softhsm import SoftHsmToken
-from chatkeys_pkcs11 import ProvisionedKey, TokenError, TokenIdentity, TokenUri
+from chatkeys_pkcs11 import ProvisionedKey, TokenError, TokenIdentity, TokenUri, library
 from chatkeys_pkcs11.library import TokenSession, get_module
 
 from .conftest import PinSecrets
@@ -189,3 +189,19 @@ def test_pin_never_logged_or_displayed(
     logged = [record.getMessage() for record in caplog.records]
     assert [text for text in displayed + logged if module_token.pin in text] == []
     assert "pin-value" not in identity.reference
+
+
+def test_failed_load_leaves_no_session(
+    providers: Providers, module_token: SoftHsmToken, ec_key: ProvisionedKey
+) -> None:
+    key = (module_token.module_path, module_token.serial)
+    assert key not in library._sessions
+    missing_key = ec_key.uri.replace(f"object={ec_key.label}", "object=absent")
+    with pytest.raises(IdentityError):
+        providers.load_identity(missing_key, PinSecrets(module_token.pin))
+    assert key not in library._sessions
+
+    identity = providers.load_identity(ec_key.uri, PinSecrets(module_token.pin))
+    assert key in library._sessions
+    identity.close()
+    assert key not in library._sessions
