@@ -10,6 +10,7 @@ from ecdsa.numbertheory import square_root_mod_prime
 
 from chatkeys_gost.curves import CURVES, Curve, curve_for_oid
 from chatkeys_gost.errors import GostKeyError
+from chatkeys_gost.fixedbase import DoublingTable
 
 TC26_256A = "1.2.643.7.1.2.1.1.1"
 TC26_512C = "1.2.643.7.1.2.1.2.3"
@@ -162,3 +163,21 @@ def test_point_at_infinity_rejected() -> None:
 
     with pytest.raises(GostKeyError, match="infinity"):
         curve.point_to_bytes(infinity)
+
+
+@pytest.mark.parametrize("oid", [TC26_256A, "1.2.643.7.1.2.1.1.4", TC26_512C])
+def test_doubling_table_matches_generic(oid: str) -> None:
+    curve = curve_for_oid(oid)
+    point = curve.public_point(curve.random_scalar())
+    x, y = curve.affine(point)
+    table = DoublingTable(x, y, curve.a, curve.p)
+    scalars = [1, 2, 3, 2**63, 2**64 - 1] + [
+        secrets.randbits(64) | 1 for _ in range(10)
+    ]
+
+    for k in scalars:
+        assert table.multiple(k) == curve.affine(point * k), k
+    with pytest.raises(ValueError, match="scalar"):
+        table.multiple(0)
+    with pytest.raises(ValueError, match="scalar"):
+        table.multiple(2**64)

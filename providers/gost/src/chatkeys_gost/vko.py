@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from chatkeys_gost.curves import Curve, PointJacobi
 from chatkeys_gost.errors import GostKeyError
+from chatkeys_gost.fixedbase import DoublingTable
 from chatkeys_gost.primitives.kdf import kdf_tree_256
 from chatkeys_gost.primitives.streebog import streebog256, streebog512
 
@@ -48,28 +49,22 @@ class VkoContext:
             raise GostKeyError(
                 f"key agreement on {curve.name} gave the point at infinity"
             )
-        self._short_table: PointJacobi | None = None
-
-    def _short_multiple(self, ukm: int) -> PointJacobi:
-        # ecdsa precomputes the doublings of a point marked as a generator up
-        # to its order. Declaring the order 2^64 gives a 65-entry table that
-        # serves every UKM below 2^64, as ecdsa reduces scalars mod 2 * order.
-        if self._short_table is None:
-            x, y = self._curve.affine(self._shared)
-            self._short_table = PointJacobi(
-                self._shared.curve(), x, y, 1, _SHORT_UKM_LIMIT, generator=True
-            )
-        return self._short_table * ukm
+        self._short_table: DoublingTable | None = None
 
     def agreed_point(self, ukm: int) -> bytes:
         """Return x || y (little-endian) of UKM * h*d*Q."""
         curve = self._curve
         ukm = ukm % curve.q or 1
+        affine = None
         if ukm < _SHORT_UKM_LIMIT:
-            point = self._short_multiple(ukm)
-        else:
-            point = self._shared * ukm
-        return curve.point_to_bytes(point)
+            if self._short_table is None:
+                x, y = curve.affine(self._shared)
+                self._short_table = DoublingTable(x, y, curve.a, curve.p)
+            affine = self._short_table.multiple(ukm)
+        if affine is None:
+            affine = curve.affine(self._shared * ukm)
+        size = curve.size
+        return affine[0].to_bytes(size, "little") + affine[1].to_bytes(size, "little")
 
     def kek_256(self, ukm: int) -> bytes:
         """Return VKO_GOSTR3410_2012_256, the Streebog-256 of the agreed point."""
