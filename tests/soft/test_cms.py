@@ -17,9 +17,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chatkeys import der
 from chatkeys.chatkey import ChatKey
 from chatkeys.errors import KeyImportError
-from chatkeys_soft import cms, der
+from chatkeys_soft import cms
 from chatkeys_soft.errors import SoftKeyImportError, SoftUnsupportedProfileError
 from chatkeys_soft.identity import SoftIdentity
 from chatkeys_soft.messages import generate_chat_key

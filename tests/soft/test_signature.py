@@ -7,7 +7,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from chatkeys_soft import der
+from chatkeys import der
 from chatkeys_soft.identity import SoftIdentity
 from chatkeys_soft.signature import verify
 

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from chatkeys import _der
+from chatkeys import der
 from chatkeys.errors import InvalidCertificateError
 
 _PEM_BLOCK = re.compile(
@@ -102,7 +102,7 @@ class Certificate:
 
     @classmethod
     def from_der(cls, der: bytes) -> Certificate:
-        """Parse DER bytes; the result is cached by their SHA-256."""
+        """Parse DER bytes; the result is cached per distinct DER."""
         return _parse_der(bytes(der))
 
     @classmethod
@@ -146,34 +146,32 @@ def _pem_or_der_to_der(data: bytes) -> bytes:
 
 
 @lru_cache(maxsize=4096)
-def _parse_der(der: bytes) -> Certificate:
+def _parse_der(data: bytes) -> Certificate:
     try:
-        certificate = _der.expect(_der.read_single(der), _der.SEQUENCE)
-        parts = _der.children(certificate)
+        certificate = der.expect(der.read_single(data), der.SEQUENCE)
+        parts = der.children(certificate)
         if len(parts) != 3:
-            raise _der.DerError("a certificate has three parts")
-        tbs = _der.children(_der.expect(parts[0], _der.SEQUENCE))
-        if tbs and tbs[0].tag == _der.CONTEXT_0:
+            raise der.DerError("a certificate has three parts")
+        tbs = der.children(der.expect(parts[0], der.SEQUENCE))
+        if tbs and tbs[0].tag == der.CONTEXT_0:
             tbs = tbs[1:]
         if len(tbs) < 6:
-            raise _der.DerError("tbsCertificate is too short")
-        spki = _der.expect(tbs[5], _der.SEQUENCE)
-        algorithm, subject_key = _der.children(spki)
-        algorithm_parts = _der.children(_der.expect(algorithm, _der.SEQUENCE))
-        oid = _der.decode_oid(
-            _der.expect(algorithm_parts[0], _der.OBJECT_IDENTIFIER).value
-        )
+            raise der.DerError("tbsCertificate is too short")
+        spki = der.expect(tbs[5], der.SEQUENCE)
+        algorithm, subject_key = der.children(spki)
+        algorithm_parts = der.children(der.expect(algorithm, der.SEQUENCE))
+        oid = der.decode_oid(algorithm_parts[0])
         parameters = algorithm_parts[1].encoded if len(algorithm_parts) > 1 else b""
-        bits = _der.expect(subject_key, _der.BIT_STRING).value
+        bits = der.expect(subject_key, der.BIT_STRING).value
         if not bits or bits[0] != 0:
-            raise _der.DerError("subjectPublicKey has unused bits")
-    except (_der.DerError, ValueError, IndexError) as error:
+            raise der.DerError("subjectPublicKey has unused bits")
+    except (der.DerError, ValueError, IndexError) as error:
         raise InvalidCertificateError(
             f"not a valid X.509 certificate: {error}"
         ) from error
     return Certificate(
-        der=der,
-        fingerprint=hashlib.sha256(der).hexdigest(),
+        der=data,
+        fingerprint=hashlib.sha256(data).hexdigest(),
         spki=spki.encoded,
         key_algorithm_oid=oid,
         key_parameters=parameters,

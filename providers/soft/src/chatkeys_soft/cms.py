@@ -33,10 +33,10 @@ from cryptography.hazmat.primitives.keywrap import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from chatkeys import der
 from chatkeys.certificates import Certificate
 from chatkeys.chatkey import ChatKey
 from chatkeys.errors import KeyImportError
-from chatkeys_soft import der
 from chatkeys_soft.errors import SoftKeyImportError, SoftUnsupportedProfileError
 from chatkeys_soft.messages import CIPHER, KEY_SIZE
 from chatkeys_soft.recipient_info import (

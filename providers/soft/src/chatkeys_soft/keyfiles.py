@@ -42,10 +42,10 @@ from cryptography.hazmat.primitives.serialization import (
     pkcs12,
 )
 
+from chatkeys import der
 from chatkeys.certificates import Certificate
 from chatkeys.errors import InvalidCertificateError
 from chatkeys.identity import SecretSource
-from chatkeys_soft import der
 from chatkeys_soft.errors import SoftIdentityError
 from chatkeys_soft.identity import PrivateKey, SoftIdentity, key_matches_certificate
 from chatkeys_soft.pkcs12_check import mac_matches, uses_gost_algorithms

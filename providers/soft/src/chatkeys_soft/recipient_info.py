@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chatkeys import der
 from chatkeys.certificates import Certificate
-from chatkeys_soft import der
 from chatkeys_soft.errors import SoftKeyImportError
 from chatkeys_soft.recipients import OID_EC_PUBLIC_KEY, RecipientId
 

@@ -18,9 +18,9 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
+from chatkeys import der
 from chatkeys.certificates import Certificate
 from chatkeys.errors import InvalidCertificateError
-from chatkeys_soft import der
 
 OID_RSA = "1.2.840.113549.1.1.1"
 OID_EC_PUBLIC_KEY = "1.2.840.10045.2.1"

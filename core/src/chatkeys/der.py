@@ -1,10 +1,12 @@
-"""A strict DER reader and a small DER writer for the CMS structures of this package.
+"""A strict DER reader and a small DER writer, for the core and for providers.
 
-The reader accepts definite, minimal lengths and one-byte tags only, and checks
-that every element fits inside its parent, so untrusted key copies fail with
-`DerError` instead of with an arbitrary exception. The writer builds the few
-small structures an export needs from bytes directly, which is several times
-faster than constructing ASN.1 objects.
+The core uses it to read certificates without an ASN.1 library, and
+providers use it for the small structures of key copies. The reader accepts
+definite, minimal lengths and one-byte tags only, and checks that every
+element fits inside its parent, so untrusted input fails with `DerError`
+instead of with an arbitrary exception. The writer builds small structures
+from bytes directly, which is several times faster than constructing ASN.1
+objects.
 """
 
 from __future__ import annotations
