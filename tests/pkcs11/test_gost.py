@@ -18,12 +18,13 @@ import pytest
 from pkcs11 import Attribute
 
 from chatkeys.certificates import Certificate
+from chatkeys.errors import KeyImportError
 from chatkeys.providers import Providers
 from chatkeys.testing import skip_unless_tool
 from chatkeys_pkcs11 import KeyKind, TokenIdentity
 from chatkeys_pkcs11 import gost as token_gost
 from chatkeys_pkcs11.errors import MechanismUnavailableError
-from chatkeys_pkcs11.plugin import chatkeys_sign
+from chatkeys_pkcs11.plugin import chatkeys_import_chat_key, chatkeys_sign
 
 DATA = "Контрольный пример".encode()
 
@@ -241,3 +242,36 @@ def test_vendor_mechanism_reaches_python_pkcs11_check() -> None:
     assert isinstance(mechanism, Mechanism)
     assert int(mechanism) == 0xD4321007
     assert token_gost.vendor_mechanism(0x1201) == Mechanism.GOSTR3410
+
+
+def test_komandor_copy_opens_with_token_vko(
+    providers: Providers, gost_identity: Any
+) -> None:
+    identity, key, _ = token_identity(
+        gost_identity, {token_gost.CKM_GOSTR3410_12_DERIVE}
+    )
+    with providers.generate_identity("gost2012-256a", "Exporter") as exporter:
+        chat_key = providers.generate_chat_key(exporter, "komandor")
+        key_copy = providers.export_chat_key(
+            chat_key, identity.certificate, exporter, "komandor"
+        )
+        with providers.generate_identity("gost2012-256a", "Stranger") as stranger:
+            candidates = [stranger.certificate, exporter.certificate]
+            assert chatkeys_import_chat_key(key_copy, identity, candidates) == chat_key
+            # The stranger's KEK fails the MAC, the exporter's opens the copy.
+            assert len(key.calls) == 2
+            assert key.log == ["destroy", "destroy"]
+            with pytest.raises(KeyImportError, match="none of the 2 candidate"):
+                chatkeys_import_chat_key(key_copy, identity, [stranger.certificate])
+
+
+def test_cms_copy_for_gost_token_key_rejected(
+    providers: Providers, gost_identity: Any
+) -> None:
+    identity, _, _ = token_identity(gost_identity, {token_gost.CKM_GOSTR3410_12_DERIVE})
+    chat_key = providers.generate_chat_key(gost_identity, "cms")
+    key_copy = providers.export_chat_key(
+        chat_key, identity.certificate, gost_identity, "cms"
+    )
+    with pytest.raises(KeyImportError, match="format A copies only"):
+        chatkeys_import_chat_key(key_copy, identity, [])

@@ -10,7 +10,8 @@ at run time; nothing here assumes a vendor:
   token's ``CKM_GOSTR3411_12_256``/``_512`` or, failing that, on the host by
   chatkeys-gost;
 - VKO key agreement uses ``CKM_GOSTR3410_12_DERIVE`` with the raw
-  ``CK_GOSTR3410_DERIVE_PARAMS`` structure (KDF, peer public key, UKM).
+  ``CK_GOSTR3410_DERIVE_PARAMS`` structure (KDF, peer public key, UKM); it
+  opens Komandor format A key copies, with chatkeys-gost doing the unwrap.
 
 PKCS#11 2.40 defines the GOST signature as 64 (or 128) bytes ``s || r``,
 big-endian, the order of RFC 4491 and OpenSSL; the ``komandor`` profile
@@ -20,17 +21,20 @@ reverses the whole buffer into CryptoAPI order.
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Sequence
 from typing import Any
 
 from pkcs11 import Attribute, KeyType, Mechanism
 from pkcs11 import exceptions as p11errors
 
+from chatkeys.certificates import Certificate
+from chatkeys.chatkey import ChatKey
 from chatkeys_pkcs11.errors import (
     MechanismUnavailableError,
     TokenKeyImportError,
     TokenSignatureError,
 )
-from chatkeys_pkcs11.identity import KeyKind, TokenIdentity
+from chatkeys_pkcs11.identity import GOST256_OID, GOST512_OID, KeyKind, TokenIdentity
 
 CKM_GOSTR3410 = 0x1201
 CKM_GOSTR3410_512 = 0xD4321006
@@ -190,3 +194,58 @@ def vko_derive(
         ) from error
     finally:
         del public_buffer, ukm_buffer
+
+
+def open_komandor_copy(
+    identity: TokenIdentity, key_copy: bytes, candidates: Sequence[Certificate]
+) -> ChatKey:
+    """Open a Komandor format A key copy (SIMPLEBLOB) with VKO on the token.
+
+    Format A is static-static, so the exporter is unknown: each GOST
+    certificate of `candidates` on the identity's curve, then the identity's
+    own, gives a key-encryption key by `vko_derive`, and the first one whose
+    MAC verifies opens the copy. The unwrap itself runs on the host with
+    chatkeys-gost. Raises `TokenKeyImportError` when no candidate opens it.
+    """
+    try:
+        from chatkeys_gost import komandor
+        from chatkeys_gost.errors import GostError, GostUnwrapError
+        from chatkeys_gost.plugin import KOMANDOR_CIPHER, recipient_key
+    except ImportError as error:
+        raise TokenKeyImportError(
+            "opening Komandor key copies needs chatkeys-gost: pip install chatkeys-gost"
+        ) from error
+    try:
+        parsed = komandor.parse_format_a(key_copy)
+        own_curve = recipient_key(identity.certificate).curve
+    except GostError as error:
+        # TODO: format B and cms copies need the ephemeral-key VKO on the
+        # token as well; only format A is read here.
+        raise TokenKeyImportError(
+            f"cannot open this key copy with the GOST key of {identity.reference!r}: "
+            f"{error}; keys on tokens open Komandor format A copies only"
+        ) from error
+    tried = 0
+    for certificate in (*candidates, identity.certificate):
+        if certificate.key_algorithm_oid not in (GOST256_OID, GOST512_OID):
+            continue
+        try:
+            public = recipient_key(certificate)
+        except GostError:
+            continue
+        if public.curve is not own_curve:
+            continue
+        tried += 1
+        # NOTE: the UKM goes to the token in wire order (little-endian), as
+        # RFC 7836 reads it; no hardware token confirmed this yet.
+        kek = vko_derive(identity, public.to_bytes(), parsed.ukm)
+        try:
+            chat_key, iv = komandor.open_format_a(parsed, kek)
+        except GostUnwrapError:
+            continue
+        return ChatKey(KOMANDOR_CIPHER, chat_key, iv)
+    raise TokenKeyImportError(
+        f"the format A key copy opens with none of the {tried} candidate exporter "
+        f"certificates for {identity.certificate.short_id}: it was made by another "
+        "certificate, for another recipient, or altered"
+    )

@@ -87,7 +87,7 @@ try:
 
     from chatkeys_pkcs11.cms import open_cms_key_copy
     from chatkeys_pkcs11.errors import TokenIdentityError, TokenKeyImportError
-    from chatkeys_pkcs11.gost import sign_gost
+    from chatkeys_pkcs11.gost import open_komandor_copy, sign_gost
     from chatkeys_pkcs11.identity import KeyKind, TokenIdentity, load_token_identity
     from chatkeys_pkcs11.provisioning import create_key_and_certificate
     from chatkeys_pkcs11.signing import check_key_matches_certificate, sign_cms
@@ -182,17 +182,16 @@ class _FixedPin:
 def chatkeys_import_chat_key(
     key_copy: bytes, identity: Identity, candidates: Sequence[Certificate]
 ) -> ChatKey | None:
-    """Open a ``cms`` key copy with the RSA or EC key of a token identity."""
+    """Open a key copy with the key of a token identity.
+
+    RSA and EC keys open ``cms`` copies; GOST keys open Komandor format A
+    copies.
+    """
     if not isinstance(identity, TokenIdentity):
         return None
-    if identity.kind not in _RSA_OR_EC:
-        # TODO: open Komandor (SIMPLEBLOB) copies with VKO on the token once
-        # chatkeys-gost takes the key agreement as a callable.
-        raise TokenKeyImportError(
-            f"opening key copies with the {identity.kind.value} key of "
-            f"{identity.reference!r} is not supported yet; only signing works"
-        )
     try:
+        if identity.kind not in _RSA_OR_EC:
+            return open_komandor_copy(identity, key_copy, candidates)
         return open_cms_key_copy(key_copy, identity)
     except PKCS11Error as error:
         raise TokenKeyImportError(
