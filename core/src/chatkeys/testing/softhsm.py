@@ -197,7 +197,7 @@ class SoftHsmDirectory:
         if completed.returncode != 0:
             # The command line contains the PINs, so only the label is reported.
             raise RuntimeError(
-                f"softhsm2-util could not initialise token {label!r}: "
+                f"softhsm2-util failed to initialise token {label!r}: "
                 f"{completed.stderr.strip() or completed.stdout.strip()}"
             )
         serial = self._read_serial(util, label, environment)

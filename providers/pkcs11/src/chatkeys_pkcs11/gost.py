@@ -13,9 +13,9 @@ at run time; nothing here assumes a vendor:
   ``CK_GOSTR3410_DERIVE_PARAMS`` structure (KDF, peer public key, UKM); it
   opens Komandor format A key copies, with chatkeys-gost doing the unwrap.
 
-PKCS#11 2.40 defines the GOST signature as 64 (or 128) bytes ``s || r``,
-big-endian, the order of RFC 4491 and OpenSSL; the ``komandor`` profile
-reverses the whole buffer into CryptoAPI order.
+The token's signature is taken as 64 (or 128) bytes ``s || r``, big-endian,
+the order of RFC 4491 and OpenSSL. The ``komandor`` profile reverses the
+whole buffer into CryptoAPI order.
 """
 
 from __future__ import annotations
@@ -103,6 +103,8 @@ def sign_gost(identity: TokenIdentity, data: bytes, *, cryptoapi_order: bool) ->
             digest = _host_streebog(identity.kind, data)
         return bytes(key.sign(digest, mechanism=vendor_mechanism(sign_digest)))
 
+    # NOTE: the s || r order of token output is checked only against the
+    # stand-in token of the tests, not against a Rutoken or JaCarta.
     try:
         signature = identity.run(operation)
     except p11errors.PKCS11Error as error:

@@ -254,8 +254,8 @@ class TokenSession:
             self.session = self.token.open(rw=True, user_pin=self._pin)
             self.owns_login = True
         except p11errors.UserAlreadyLoggedIn:
-            # NOTE: python-pkcs11 0.10.1 leaves the session it opened for the
-            # failed C_Login open; the token stays logged in by its owner.
+            # NOTE: python-pkcs11 0.10.1 does not close the session it opened
+            # when C_Login fails, so one session handle leaks here.
             self.session = self.token.open(rw=True)
             self.owns_login = False
         except p11errors.PinIncorrect as error:
