@@ -9,6 +9,9 @@ both, never use a handle after a logout, and never leak the PIN.
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pkcs11
@@ -205,3 +208,48 @@ def test_failed_load_leaves_no_session(
     assert key in library._sessions
     identity.close()
     assert key not in library._sessions
+
+
+EXIT_SCRIPT = """
+import atexit, os, sys
+
+def report():
+    from chatkeys_pkcs11 import library
+    print("open sessions at exit:", len(library._sessions))
+
+# Registered first, so it runs after the provider's own exit handler.
+atexit.register(report)
+
+from chatkeys.providers import Providers
+
+class Pin:
+    def get(self, name, description):
+        return os.environ["TEST_PIN"]
+
+identity = Providers.discover().load_identity(os.environ["TEST_URI"], Pin())
+from chatkeys_pkcs11 import library
+print("open sessions before exit:", len(library._sessions))
+"""
+
+
+def test_sessions_closed_at_exit(
+    module_token: SoftHsmToken, ec_key: ProvisionedKey
+) -> None:
+    environment = {
+        **os.environ,
+        "SOFTHSM2_CONF": str(module_token.config_path),
+        "TEST_PIN": module_token.pin,
+        "TEST_URI": ec_key.uri,
+    }
+    completed = subprocess.run(
+        [sys.executable, "-c", EXIT_SCRIPT],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "open sessions before exit: 1" in completed.stdout
+    assert "open sessions at exit: 0" in completed.stdout
+    assert completed.stderr == ""
