@@ -231,6 +231,9 @@ class SyncEngine:
             done += count
             self._report_progress("crypto", done, total)
 
+        # Grouped by recipient, a worker meets each certificate in one run of jobs,
+        # which keeps per-recipient caches (the GOST VKO point) warm.
+        jobs.sort(key=lambda job: job.certificate_der)
         exports = exports_for(self.providers, self.identity, self.profile, self.workers)
         try:
             results = exports.run(jobs, finished)
