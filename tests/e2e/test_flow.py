@@ -84,3 +84,9 @@ def test_new_device_waits_without_key_holder(enroll: Enroll) -> None:
         boris_new.client.chat_cipher(chat)
     assert anna.client.sync().ok
     assert boris_new.client.sync().outcomes[chat.id].status is ChatStatus.SYNC
+
+
+def test_demo_short_algorithm_name(providers: Providers) -> None:
+    result = run_demo("gost", providers=providers)
+    assert result.algorithm == "gost2012-256a"
+    assert result.ok, result.to_json()

@@ -409,7 +409,8 @@ def add_phones(
     "--algorithm",
     default="ec-p256",
     show_default=True,
-    help="Key algorithm of the demo profiles; `chatkeys providers` lists them.",
+    help="Key algorithm of the demo profiles (ec, rsa, gost, pkcs11, or a "
+    "name that `chatkeys providers` lists).",
 )
 @json_option
 def demo(algorithm: str, as_json: bool) -> None:

@@ -141,13 +141,27 @@ def _title(chat: Chat) -> str:
     return chat.profile.name or chat.name or chat.id
 
 
+ALGORITHM_ALIASES = {
+    "ec": "ec-p256",
+    "rsa": "rsa-2048",
+    "gost": "gost2012-256a",
+    "pkcs11": "pkcs11-ec-p256",
+}
+"""Short algorithm names the demo accepts, and the algorithm each stands for."""
+
+
 def run_demo(
     algorithm: str = "ec-p256",
     *,
     providers: Providers | None = None,
     on_step: Callable[[DemoStep], None] | None = None,
 ) -> DemoResult:
-    """Run the demo flow; `on_step` is called after every step."""
+    """Run the demo flow; `on_step` is called after every step.
+
+    `algorithm` is an `AlgorithmInfo.name` or a short name from
+    `ALGORITHM_ALIASES` (``gost`` for ``gost2012-256a``).
+    """
+    algorithm = ALGORITHM_ALIASES.get(algorithm, algorithm)
     try:
         from chatkeys_server.config import ServerConfig
         from chatkeys_server.testing import run_server
