@@ -11,6 +11,7 @@ objects.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 INTEGER = 0x02
@@ -115,7 +116,12 @@ def explicit(element: Element, tag: int) -> Element:
 
 def decode_oid(element: Element) -> str:
     """Decode an OBJECT IDENTIFIER element into dotted form."""
-    value = expect(element, OBJECT_IDENTIFIER).value
+    return _decode_oid_value(expect(element, OBJECT_IDENTIFIER).value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _decode_oid_value(value: bytes) -> str:
+    # Cached because the same few OIDs recur in every certificate and key copy.
     if not value or value[-1] & 0x80:
         raise DerError("invalid object identifier")
     arcs: list[int] = []
@@ -173,6 +179,7 @@ def encode(tag: int, *parts: bytes) -> bytes:
     return bytes((tag,)) + encode_length(len(value)) + value
 
 
+@functools.lru_cache(maxsize=1024)
 def encode_oid(dotted: str) -> bytes:
     """Encode an OBJECT IDENTIFIER element from dotted form."""
     arcs = [int(arc) for arc in dotted.split(".")]
