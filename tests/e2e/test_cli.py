@@ -171,3 +171,14 @@ def test_demo_json() -> None:
     demo = json.loads(result.stdout)
     assert demo["ok"] is True
     assert demo["message"]["received"] == demo["message"]["sent"]
+
+
+def test_plain_http_to_remote_rejected(providers: Providers, tmp_path: Path) -> None:
+    identity = providers.generate_identity("ec-p256", "x")
+    key_path = tmp_path / "x.pem"
+    save_identity(identity, key_path)
+    result = _run(
+        "chats", "--identity", str(key_path), "--server", "http://chat.example.org"
+    )
+    assert result.returncode == 3
+    assert "in clear" in result.stderr

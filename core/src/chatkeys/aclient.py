@@ -60,8 +60,9 @@ class AsyncClient:
         settings: api.HttpSettings | None = None,
         token_cache: TokenCache | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        allow_plain_http: bool = False,
     ) -> None:
-        self.server = server.rstrip("/")
+        self.server = api.check_server_url(server, allow_plain_http=allow_plain_http)
         self.identity = identity
         self.providers = providers or Providers.discover()
         self.profile = profile or self.providers.default_profile(identity.certificate)

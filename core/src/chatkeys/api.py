@@ -20,6 +20,7 @@ import httpx
 from chatkeys.errors import (
     ApiError,
     AuthenticationError,
+    ConfigurationError,
     InvalidResponseError,
     TransportError,
 )
@@ -121,6 +122,31 @@ class Attempts:
             response.status_code,
         )
         return delay
+
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def check_server_url(server: str, *, allow_plain_http: bool = False) -> str:
+    """Return `server` without a trailing slash, or raise for an unsafe URL.
+
+    Plain ``http://`` sends the bearer token in clear, so it is accepted only
+    for loopback hosts (a local reference server) unless `allow_plain_http`.
+    """
+    parsed = httpx.URL(server)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigurationError(
+            f"invalid server URL {server!r}: expected https://host[:port]"
+        )
+    if parsed.scheme == "http" and parsed.host not in LOOPBACK_HOSTS:
+        if not allow_plain_http:
+            raise ConfigurationError(
+                f"server URL {server!r} uses plain http, which would send the login "
+                "token in clear: use https, or allow plain http explicitly for a "
+                "trusted network"
+            )
+        logger.warning("using plain http to %s: tokens travel in clear", parsed.host)
+    return server.rstrip("/")
 
 
 def url(base_url: str, path: str) -> str:

@@ -57,6 +57,12 @@ def _reported() -> Iterator[None]:
         _fail(str(error))
 
 
+def _allow_plain_http() -> bool:
+    context = click.get_current_context(silent=True)
+    options = context.find_root().obj if context is not None else None
+    return bool(options and options.get("allow_plain_http"))
+
+
 def _secrets() -> SecretSource:
     if sys.stdin.isatty():
         return ChainedSecrets(EnvironmentSecrets(), PromptSecrets())
@@ -94,8 +100,17 @@ json_option = click.option(
 @click.option(
     "-v", "--verbose", count=True, help="Log more (-v info, -vv debug) to stderr."
 )
-def main(verbose: int) -> None:
+@click.option(
+    "--allow-plain-http",
+    is_flag=True,
+    envvar="CHATKEYS_ALLOW_PLAIN_HTTP",
+    help="Allow http:// URLs for hosts other than loopback; the login token "
+    "then travels in clear (env CHATKEYS_ALLOW_PLAIN_HTTP=1).",
+)
+@click.pass_context
+def main(context: click.Context, verbose: int, allow_plain_http: bool) -> None:
     """Keep the chat keys of a Komandor account in sync."""
+    context.obj = {"allow_plain_http": allow_plain_http}
     if verbose:
         logging.basicConfig(
             level=logging.DEBUG if verbose > 1 else logging.INFO,
@@ -150,7 +165,14 @@ def _client(
 ) -> tuple[Client, Providers]:
     found = Providers.discover()
     identity = found.load_identity(identity_reference, _secrets())
-    client = Client(server, identity, found, profile=profile, token_cache=TokenCache())
+    client = Client(
+        server,
+        identity,
+        found,
+        profile=profile,
+        token_cache=TokenCache(),
+        allow_plain_http=_allow_plain_http(),
+    )
     return client, found
 
 
@@ -190,7 +212,9 @@ def register(
     with _reported():
         found = Providers.discover()
         loaded = found.load_identity(identity, _secrets())
-        with Registrar(server, found) as registrar:
+        with Registrar(
+            server, found, allow_plain_http=_allow_plain_http()
+        ) as registrar:
             request_id = registrar.register_phone(
                 phone, **({"profileName": name} if name else {})
             )

@@ -19,6 +19,7 @@ Every exception the library raises on purpose derives from `ChatkeysError`::
     ├── ApiError                   the server rejected a request
     │   └── AuthenticationError
     ├── TransportError             the server could not be reached
+    ├── ConfigurationError         a setting is invalid or unsafe
     └── StoreError                 the local store cannot be read or written
 
 Messages name the value at fault and, where there is one, the fix. They never
@@ -115,6 +116,10 @@ class TransportError(ChatkeysError):
     def __init__(self, message: str, *, sent: bool) -> None:
         super().__init__(message)
         self.sent = sent
+
+
+class ConfigurationError(ChatkeysError, ValueError):
+    """A setting (server URL, option) is invalid or unsafe."""
 
 
 class StoreError(ChatkeysError):

@@ -40,8 +40,9 @@ class Registrar:
         *,
         settings: api.HttpSettings | None = None,
         transport: httpx.BaseTransport | None = None,
+        allow_plain_http: bool = False,
     ) -> None:
-        self.server = server.rstrip("/")
+        self.server = api.check_server_url(server, allow_plain_http=allow_plain_http)
         self.providers = providers or Providers.discover()
         self.settings = settings or api.HttpSettings()
         self._http = httpx.Client(
