@@ -24,9 +24,14 @@ def test_secret_not_in_repr(tmp_path):
     assert repr(config.jwt_secret) not in repr(config)
 
 
-def test_unknown_profile_rejected(tmp_path):
-    with pytest.raises(ServerConfigError, match=r"'gost'.*komandor, cms"):
-        ServerConfig(db_path=tmp_path / "db", profile="gost")
+def test_empty_profile_rejected(tmp_path):
+    with pytest.raises(ServerConfigError, match=r"komandor, cms"):
+        ServerConfig(db_path=tmp_path / "db", profile="")
+
+
+def test_third_party_profile_accepted(tmp_path):
+    # A provider outside this repository may define a profile of its own.
+    assert ServerConfig(db_path=tmp_path / "db", profile="edx").profile == "edx"
 
 
 @pytest.mark.parametrize(

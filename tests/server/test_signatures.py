@@ -173,3 +173,31 @@ def test_ec_system_contact_cannot_serve_gost(api, gost_providers, caplog):
     assert system["chatKey"] is None
     assert [c["cid"] for c in system["waitList"]] == [_cid(api, alice)]
     assert "cannot export the key to certificate" in caplog.text
+
+
+class _OwnProfileProvider:
+    """A provider that lists the GOST 256 OID under a profile of its own."""
+
+    @staticmethod
+    def chatkeys_provider_info():
+        from chatkeys.plugin import AlgorithmInfo, ProviderInfo
+
+        return ProviderInfo(
+            "own",
+            "own",
+            "1",
+            (AlgorithmInfo("own-256", "1.2.643.7.1.1.1.1", "", ("own",)),),
+        )
+
+
+def test_profile_falls_back_to_algorithm_default(gost_providers):
+    from chatkeys.providers import Providers
+
+    certificate = gost_providers.generate_identity(GOST, "own").certificate
+    only_own = Providers()
+    only_own.register(_OwnProfileProvider, "own")
+    assert SignatureChecker(only_own, "komandor").profile_for(certificate) == "own"
+    assert SignatureChecker(gost_providers, "cms").profile_for(certificate) == "cms"
+    assert (
+        SignatureChecker(gost_providers, "own").profile_for(certificate) == "komandor"
+    )

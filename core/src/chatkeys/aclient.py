@@ -65,7 +65,9 @@ class AsyncClient:
         self.server = api.check_server_url(server, allow_plain_http=allow_plain_http)
         self.identity = identity
         self.providers = providers or Providers.discover()
-        self.profile = profile or self.providers.default_profile(identity.certificate)
+        self.profile = profile or self.providers.default_profile(
+            identity.certificate, identity.provider
+        )
         self.settings = settings or api.HttpSettings()
         self.token_cache = token_cache
         self._token: api.Token | None = None

@@ -183,7 +183,7 @@ def run_demo(
 
     with tempfile.TemporaryDirectory(prefix="chatkeys-demo-") as directory:
         probe = providers.generate_identity(algorithm, "probe")
-        profile = providers.default_profile(probe.certificate)
+        profile = providers.default_profile(probe.certificate, probe.provider)
         probe.close()
         config = ServerConfig(
             db_path=Path(directory) / "server.db",

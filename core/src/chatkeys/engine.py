@@ -122,7 +122,9 @@ class SyncEngine:
     ) -> None:
         self.providers = providers
         self.identity = identity
-        self.profile = profile or providers.default_profile(identity.certificate)
+        self.profile = profile or providers.default_profile(
+            identity.certificate, identity.provider
+        )
         self.store = store
         self.policy = policy
         self.batch_size = batch_size

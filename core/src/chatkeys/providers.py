@@ -111,9 +111,15 @@ class Providers:
             f"pip install {algorithm.distribution}"
         )
 
-    def default_profile(self, certificate: Certificate) -> str:
-        """Return the default wire profile for `certificate`'s key algorithm."""
-        for info in self._infos:
+    def default_profile(self, certificate: Certificate, provider: str = "") -> str:
+        """Return the default wire profile for `certificate`'s key algorithm.
+
+        With `provider` (an identity's `provider` name), that provider's
+        algorithms are consulted first, because two providers may handle the
+        same key algorithm in different profiles.
+        """
+        ordered = sorted(self._infos, key=lambda info: info.name != provider)
+        for info in ordered:
             if not info.available:
                 continue
             for algorithm in info.algorithms:

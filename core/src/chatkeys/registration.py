@@ -82,7 +82,9 @@ class Registrar:
         self, registration_token: str, identity: Identity, profile: str | None = None
     ) -> Registration:
         """Register `identity`'s certificate, proving possession of its key."""
-        profile = profile or self.providers.default_profile(identity.certificate)
+        profile = profile or self.providers.default_profile(
+            identity.certificate, identity.provider
+        )
         proof = self.providers.sign(registration_token.encode(), identity, profile)
         data = self._post(
             api.CERTIFICATE_REGISTRATION,

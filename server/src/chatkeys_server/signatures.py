@@ -2,7 +2,8 @@
 
 The wire profile of a check follows the certificate's key algorithm: the
 configured profile when a provider lists it for that algorithm (``komandor``
-for GOST by default), ``cms`` otherwise (RSA and EC have no other).
+for GOST by default), otherwise the algorithm's default profile (``cms`` for
+RSA and EC, which have no other).
 """
 
 from __future__ import annotations
@@ -25,17 +26,25 @@ class SignatureChecker:
         self.profile = profile
 
     def profile_for(self, certificate: Certificate) -> str:
-        """Return the wire profile for signatures and copies of `certificate`."""
+        """Return the wire profile for signatures and copies of `certificate`.
+
+        That is the configured profile when a provider lists it for the
+        certificate's algorithm, else the first (default) profile a provider
+        lists for that algorithm, so a third-party provider's own profile
+        works too, and ``cms`` when no provider handles the algorithm.
+        """
+        fallback = ""
         for info in self.providers.infos:
             if not info.available:
                 continue
             for algorithm in info.algorithms:
-                if (
-                    algorithm.oid == certificate.key_algorithm_oid
-                    and self.profile in algorithm.profiles
-                ):
+                if algorithm.oid != certificate.key_algorithm_oid:
+                    continue
+                if self.profile in algorithm.profiles:
                     return self.profile
-        return PROFILE_CMS
+                if not fallback and algorithm.profiles:
+                    fallback = algorithm.profiles[0]
+        return fallback or PROFILE_CMS
 
     def is_supported(self, certificate: Certificate) -> bool:
         """Return whether an available provider handles `certificate`'s algorithm."""
