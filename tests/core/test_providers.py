@@ -155,3 +155,14 @@ def test_register_rejects_bad_signature() -> None:
     Bad.chatkeys_verify = staticmethod(chatkeys_verify)  # type: ignore[attr-defined]
     with pytest.raises(pluggy.PluginValidationError):
         Providers().register(Bad, "bad")
+
+
+def test_installed_provider_passed_again_registered_once() -> None:
+    import chatkeys_soft.plugin
+
+    found = Providers.discover(extra=[chatkeys_soft.plugin])
+    assert [info.name for info in found.infos].count("soft") == 1
+    identity = found.generate_identity("ec-p256", "once")
+    assert found.verify(
+        b"x", found.sign(b"x", identity, "cms"), identity.certificate, "cms"
+    )

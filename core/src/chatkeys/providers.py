@@ -33,6 +33,7 @@ class Providers:
         self._manager = pluggy.PluginManager(PROJECT_NAME)
         self._manager.add_hookspecs(hookspecs)
         self._infos: list[ProviderInfo] = []
+        self._registered: dict[int, ProviderInfo] = {}
 
     @classmethod
     def discover(cls, extra: Iterable[object] = ()) -> Providers:
@@ -75,6 +76,11 @@ class Providers:
         and `pluggy.PluginValidationError` for a hook whose signature does not
         match its specification.
         """
+        if id(plugin) in self._registered:
+            # The same module both installed and passed in `extra` (common while
+            # developing a provider) is registered once.
+            logger.debug("provider %s is already registered", name)
+            return self._registered[id(plugin)]
         info_hook = getattr(plugin, "chatkeys_provider_info", None)
         if info_hook is None:
             raise ProviderError(f"provider {name} has no chatkeys_provider_info hook")
@@ -84,6 +90,7 @@ class Providers:
         else:
             logger.info("provider %s is unavailable: %s", info.name, info.reason)
         self._infos.append(info)
+        self._registered[id(plugin)] = info
         return info
 
     @property
