@@ -67,6 +67,8 @@ class ExampleMessageError(ExampleError, MessageError):
 class ExampleIdentity(Identity):
     """A certificate and its RSA private key, held in memory."""
 
+    fork_safe = True  # a key in memory may be used by forked export workers
+
     def __init__(
         self, certificate: Certificate, private_key: rsa.RSAPrivateKey, reference: str
     ) -> None:

@@ -20,6 +20,10 @@ class Identity(abc.ABC):
     key may live in memory, in a file or on a token: the core never touches
     it. `reference` says where the identity came from (a path or a `pkcs11:`
     URI without PIN), for messages and for reloading it in worker processes.
+
+    A subclass sets `provider`, `certificate` and `reference` in its own
+    constructor; there is no base constructor to call. Its repr must not show
+    key material (the base repr shows only the three attributes).
     """
 
     provider: str

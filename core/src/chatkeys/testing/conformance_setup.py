@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from chatkeys import der
 from chatkeys.certificates import Certificate
 from chatkeys.chatkey import ChatKey
 from chatkeys.identity import Identity
@@ -36,6 +37,57 @@ FOREIGN_ED25519_CERTIFICATE = Certificate.from_der(
     )
 )
 """A self-signed Ed25519 certificate (public data only), valid until 2126."""
+
+
+def _unknown_algorithm_certificate() -> Certificate:
+    # RFC 5612 reserves enterprise number 32473 for documentation, so no real
+    # provider implements the key algorithm 1.3.6.1.4.1.32473.1 built here.
+    name = der.encode(
+        der.SEQUENCE,
+        der.encode(
+            der.SET,
+            der.encode(
+                der.SEQUENCE,
+                der.encode_oid("2.5.4.3"),
+                der.encode(0x0C, b"conformance unknown algorithm"),
+            ),
+        ),
+    )
+    signature_algorithm = der.encode(
+        der.SEQUENCE, der.encode_oid("1.3.6.1.4.1.32473.2")
+    )
+    spki = der.encode(
+        der.SEQUENCE,
+        der.encode(der.SEQUENCE, der.encode_oid("1.3.6.1.4.1.32473.1")),
+        der.encode(der.BIT_STRING, b"\x00" + b"\x42" * 32),
+    )
+    tbs = der.encode(
+        der.SEQUENCE,
+        der.encode(der.CONTEXT_0, der.encode_integer(2)),
+        der.encode_integer(1),
+        signature_algorithm,
+        name,
+        der.encode(
+            der.SEQUENCE,
+            der.encode(0x17, b"260101000000Z"),
+            der.encode(0x18, b"21260101000000Z"),
+        ),
+        name,
+        spki,
+    )
+    return Certificate.from_der(
+        der.encode(
+            der.SEQUENCE,
+            tbs,
+            signature_algorithm,
+            der.encode(der.BIT_STRING, b"\x00" + bytes(64)),
+        )
+    )
+
+
+FOREIGN_UNKNOWN_CERTIFICATE = _unknown_algorithm_certificate()
+"""A certificate whose key algorithm (1.3.6.1.4.1.32473.1, a documentation
+OID) no provider implements; the default of `foreign_certificates`."""
 
 UNKNOWN_PROFILE = "conformance-unknown-profile"
 UNKNOWN_CIPHER = "conformance-unknown-cipher"
@@ -91,7 +143,13 @@ class ConformanceSetup:
         )
 
     def secret_markers(self, identity: Identity) -> Sequence[str]:
-        """Return strings that must not appear in reprs or error messages."""
+        """Return strings that must not appear in reprs or error messages.
+
+        The suite cannot know how a provider's private keys look, so the
+        default returns none and only the chat key's bytes are checked.
+        Return, for example, the hex and base64 of the private key's value to
+        have them checked too.
+        """
         return ()
 
     @pytest.fixture(scope="class")
@@ -141,8 +199,13 @@ class ConformanceSetup:
     @pytest.fixture(scope="class")
     @classmethod
     def foreign_certificates(cls) -> Sequence[Certificate]:
-        """Certificates of algorithms the provider under test does not handle."""
-        return (FOREIGN_ED25519_CERTIFICATE,)
+        """Certificates of algorithms the provider under test does not handle.
+
+        The default is `FOREIGN_UNKNOWN_CERTIFICATE`. Override this class-scoped
+        fixture to return more, e.g. `FOREIGN_ED25519_CERTIFICATE` for a
+        provider that does not handle Ed25519.
+        """
+        return (FOREIGN_UNKNOWN_CERTIFICATE,)
 
     @pytest.fixture(scope="class")
     @classmethod
