@@ -147,9 +147,8 @@ async def _check(
         for chat in chat_list.chats:
             chats += 1
             if chat.status is not ChatStatus.SYNC or chat.chat_key is None:
-                problems.append(
-                    f"chat {chat.id} is {chat.status.value} for {identity.certificate.short_id}"
-                )
+                viewer = identity.certificate.short_id
+                problems.append(f"chat {chat.id} is {chat.status.value} for {viewer}")
                 continue
             key_ids[chat.id].add(chat.chat_key.id)
     forked = [chat_id for chat_id, ids in key_ids.items() if len(ids) != 1]
@@ -198,22 +197,32 @@ def main() -> None:
 
     registered = sum(getattr(r, "copies_registered", 0) for r in reports)
     rejected = sum(getattr(r, "copies_rejected", 0) for r in reports)
-    rows = [
-        f"| `{endpoint}` | {len(values)} | {_percentile(values, 0.5) * 1000:.0f} ms | {_percentile(values, 0.99) * 1000:.0f} ms | {statistics.fmean(values) * 1000:.0f} ms |"
-        for endpoint, values in sorted(latencies.items())
-    ]
+    rows = []
+    for endpoint, values in sorted(latencies.items()):
+        p50 = _percentile(values, 0.5) * 1000
+        p99 = _percentile(values, 0.99) * 1000
+        mean = statistics.fmean(values) * 1000
+        rows.append(
+            f"| `{endpoint}` | {len(values)} | {p50:.0f} ms | {p99:.0f} ms "
+            f"| {mean:.0f} ms |"
+        )
     text = "\n".join(
         [
             "# Load: concurrent clients against one server",
             "",
-            f"Command: `.venv/bin/python bench/load.py --clients {arguments.clients} --chats {arguments.chats}`",
-            f"({platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d')};",
-            "server and clients share the machine: the server in its own process, the",
-            "clients as asyncio tasks in another, EC P-256 certificates).",
+            "Command: `.venv/bin/python bench/load.py "
+            f"--clients {arguments.clients} --chats {arguments.chats}`",
+            f"({platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d')};",
+            "server and clients share the machine: the server in its own "
+            "process, the clients as asyncio tasks in another, EC P-256 "
+            "certificates).",
             "",
-            f"- setup: {arguments.chats + 1} profiles registered in {setup_seconds:.0f} s",
+            f"- setup: {arguments.chats + 1} profiles registered in "
+            f"{setup_seconds:.0f} s",
             f"- sync of {arguments.clients} clients at once: {wall:.1f} s wall time",
-            f"- key copies registered: {registered} ({registered / wall:.0f} per second); "
+            f"- key copies registered: {registered} "
+            f"({registered / wall:.0f} per second); "
             f"rejected as conflicts or otherwise: {rejected}",
             f"- errors: {len(errors)}",
             f"- final check: {chats} chat views, {distinct} distinct chats, "

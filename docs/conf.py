@@ -4,7 +4,7 @@ from __future__ import annotations
 
 project = "chatkeys"
 author = "chatkeys authors"
-copyright = "2026, chatkeys authors"  # noqa: A001 - Sphinx reads this name
+copyright = "2026, chatkeys authors"
 
 extensions = [
     "myst_parser",
