@@ -166,3 +166,84 @@ def test_installed_provider_passed_again_registered_once() -> None:
     assert found.verify(
         b"x", found.sign(b"x", identity, "cms"), identity.certificate, "cms"
     )
+
+
+def _only_soft() -> Providers:
+    import chatkeys_soft.plugin
+
+    providers = Providers()
+    providers.register(chatkeys_soft.plugin, "soft")
+    return providers
+
+
+def _pem(label: str, body: bytes) -> bytes:
+    import base64
+
+    text = base64.encodebytes(body).decode()
+    return f"-----BEGIN {label}-----\n{text}-----END {label}-----\n".encode()
+
+
+def test_gost_key_file_names_package(tmp_path: Path) -> None:
+    from chatkeys import der
+
+    key = der.encode(
+        der.SEQUENCE,
+        der.encode_integer(0),
+        der.encode(
+            der.SEQUENCE,
+            der.encode_oid("1.2.643.7.1.1.1.1"),
+            der.encode(der.SEQUENCE, der.encode_oid("1.2.643.7.1.2.1.1.1")),
+        ),
+        der.encode(der.OCTET_STRING, der.encode(der.OCTET_STRING, bytes(range(32)))),
+    )
+    path = tmp_path / "g.key"
+    path.write_bytes(_pem("PRIVATE KEY", key))
+    with pytest.raises(NoProviderError) as caught:
+        _only_soft().load_identity(str(path))
+    message = str(caught.value)
+    assert "GOST R 34.10-2012 256-bit" in message
+    assert "pip install chatkeys-gost" in message
+
+
+def test_sibling_certificate_names_algorithm(tmp_path: Path) -> None:
+    (tmp_path / "g.key").write_bytes(_pem("ENCRYPTED PRIVATE KEY", b"\x30\x00"))
+    (tmp_path / "g.crt").write_bytes(_pem("CERTIFICATE", GOST_256_CERTIFICATE_DER))
+    with pytest.raises(NoProviderError, match="pip install chatkeys-gost"):
+        _only_soft().load_identity(str(tmp_path / "g.key"))
+
+
+def test_unsupported_key_file_said_plainly(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    path = tmp_path / "ed.pem"
+    path.write_bytes(key)
+    with pytest.raises(NoProviderError, match=r"Ed25519.*no chatkeys provider"):
+        _only_soft().load_identity(str(path))
+
+
+def test_unloadable_references_explained(tmp_path: Path) -> None:
+    (tmp_path / "noise.bin").write_bytes(b"\x01\x02 not a key")
+    cases = {
+        str(tmp_path): "is a directory",
+        str(tmp_path / "noise.bin"): "expected a PEM file",
+        "pkcs11:token=t": "pip install chatkeys-pkcs11",
+    }
+    empty = Providers()
+    for reference, expected in cases.items():
+        with pytest.raises(NoProviderError, match=expected):
+            empty.load_identity(reference)
+
+
+def test_profile_mismatch_not_told_to_install() -> None:
+    found = Providers.discover()
+    identity = found.generate_identity("ec-p256", "ec")
+    certificate = identity.certificate
+    message = found.describe_algorithm_support(certificate, "komandor")
+    assert "pip install" not in message
+    assert "only in profile cms, not in 'komandor'" in message

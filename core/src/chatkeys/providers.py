@@ -21,6 +21,7 @@ from chatkeys.certificates import Certificate
 from chatkeys.chatkey import ChatKey
 from chatkeys.errors import ChatkeysError, NoProviderError, ProviderError
 from chatkeys.identity import Identity, NoSecrets, SecretSource
+from chatkeys.keyfile_hints import explain_unloadable
 from chatkeys.plugin import ENTRY_POINT_GROUP, PROJECT_NAME, ProviderInfo
 
 logger = logging.getLogger(__name__)
@@ -98,11 +99,36 @@ class Providers:
         """Every provider found, available or not, in load order."""
         return tuple(self._infos)
 
-    def describe_algorithm_support(self, certificate: Certificate) -> str:
-        """Explain why no provider handles `certificate`, with the fix."""
+    def describe_algorithm_support(
+        self, certificate: Certificate, profile: str | None = None
+    ) -> str:
+        """Explain why no provider handles `certificate`, with the fix.
+
+        With `profile`, an installed provider that handles the algorithm in
+        other profiles only is named as such.
+        """
         algorithm = certificate.key_algorithm
         subject = f"certificate {certificate.short_id} uses {algorithm.name}"
         subject += f" ({algorithm.oid})"
+        handling = [
+            (info, entry)
+            for info in self._infos
+            if info.available
+            for entry in info.algorithms
+            if entry.oid == algorithm.oid
+        ]
+        if handling and profile is not None:
+            info, entry = handling[0]
+            if all(profile not in other.profiles for _, other in handling):
+                return (
+                    f"{subject}, which provider {info.name} handles only in profile "
+                    f"{', '.join(entry.profiles)}, not in {profile!r}: every member of "
+                    "a chat must use key algorithms that share one wire profile"
+                )
+            return (
+                f"{subject}; provider {info.name} handles that algorithm but not "
+                "this key or its parameters"
+            )
         for info in self._infos:
             if not info.available and any(
                 a.oid == algorithm.oid for a in info.algorithms
@@ -147,11 +173,7 @@ class Providers:
             secrets=secrets or NoSecrets(),
         )
         if identity is None:
-            raise NoProviderError(
-                f"no installed provider loads the identity {reference!r}: expected a "
-                "PEM or PKCS#12 file (chatkeys-soft, chatkeys-gost) or a pkcs11: URI "
-                "(chatkeys-pkcs11)"
-            )
+            raise NoProviderError(explain_unloadable(reference))
         return identity  # type: ignore[no-any-return]
 
     def generate_identity(self, algorithm: str, subject: str) -> Identity:
@@ -181,7 +203,8 @@ class Providers:
         if chat_key is None:
             raise NoProviderError(
                 f"no installed provider makes chat keys for {identity!r} in profile "
-                f"{profile!r}; {self.describe_algorithm_support(identity.certificate)}"
+                f"{profile!r}; "
+                f"{self.describe_algorithm_support(identity.certificate, profile)}"
             )
         return chat_key  # type: ignore[no-any-return]
 
@@ -203,7 +226,7 @@ class Providers:
         if key_copy is None:
             raise NoProviderError(
                 f"no installed provider exports chat keys in profile {profile!r}: "
-                f"{self.describe_algorithm_support(recipient)}"
+                f"{self.describe_algorithm_support(recipient, profile)}"
             )
         return key_copy  # type: ignore[no-any-return]
 
@@ -248,7 +271,7 @@ class Providers:
         if valid is None:
             raise NoProviderError(
                 f"no installed provider verifies in profile {profile!r}: "
-                f"{self.describe_algorithm_support(certificate)}"
+                f"{self.describe_algorithm_support(certificate, profile)}"
             )
         return bool(valid)
 

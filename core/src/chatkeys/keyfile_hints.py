@@ -1,0 +1,108 @@
+"""Explanations for a key file that no installed provider loads.
+
+When every provider returns None for an identity reference, the reason is
+usually a key algorithm without its provider (a GOST key with only
+chatkeys-soft installed). This module looks at the file, and at a sibling
+certificate, to name the algorithm and the package to install.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from pathlib import Path
+
+from chatkeys import der
+from chatkeys.certificates import Certificate, KeyAlgorithm, key_algorithm
+from chatkeys.errors import InvalidCertificateError
+
+_PEM = re.compile(
+    rb"-----BEGIN (?P<label>[A-Z0-9 ]+)-----(?P<body>[A-Za-z0-9+/=\s]*?)-----END "
+)
+_CERTIFICATE_SUFFIXES = (".crt", ".cer", ".pem", ".cert.pem")
+_MAX_SIZE = 1 << 20
+
+
+def explain_unloadable(reference: str) -> str:
+    """Say why no provider loaded `reference`, naming what to install if known."""
+    if reference.startswith("pkcs11:"):
+        return (
+            f"no installed provider loads the PKCS#11 URI {reference!r}: "
+            "pip install chatkeys-pkcs11"
+        )
+    path = Path(reference)
+    if not path.exists():
+        return f"identity file {reference!r} not found"
+    if path.is_dir():
+        return f"identity {reference!r} is a directory, not a key file"
+    try:
+        data = path.read_bytes()[:_MAX_SIZE]
+    except OSError as error:
+        return f"identity file {reference!r} cannot be read: {error.strerror}"
+
+    algorithms = _algorithms_in(data)
+    for sibling in _siblings(path):
+        try:
+            algorithms.extend(_algorithms_in(sibling.read_bytes()[:_MAX_SIZE]))
+        except OSError:
+            continue
+    if algorithms:
+        algorithm = algorithms[0]
+        where = f"the key in {reference!r} uses {algorithm.name} ({algorithm.oid})"
+        if algorithm.distribution is None:
+            return f"{where}, which no chatkeys provider supports"
+        return (
+            f"{where}, and no installed provider loads it: "
+            f"pip install {algorithm.distribution}"
+        )
+    if b"-----BEGIN" in data:
+        return (
+            f"no installed provider loads {reference!r}: its PEM blocks name no key "
+            "algorithm that chatkeys recognises (an encrypted key without a "
+            "certificate beside it cannot be told apart)"
+        )
+    return (
+        f"no installed provider loads {reference!r}: expected a PEM file (PKCS#8 "
+        "key with its certificate) or a PKCS#12 file"
+    )
+
+
+def _siblings(path: Path) -> list[Path]:
+    stem = path.name.removesuffix(".pem").removesuffix(".key")
+    found = []
+    for suffix in _CERTIFICATE_SUFFIXES:
+        candidate = path.with_name(stem + suffix)
+        if candidate != path and candidate.is_file():
+            found.append(candidate)
+    return found
+
+
+def _algorithms_in(data: bytes) -> list[KeyAlgorithm]:
+    algorithms = []
+    for match in _PEM.finditer(data):
+        try:
+            body = base64.b64decode(re.sub(rb"\s+", b"", match["body"]), validate=True)
+        except binascii.Error:
+            continue
+        label = match["label"]
+        if label == b"CERTIFICATE":
+            try:
+                algorithms.append(Certificate.from_der(body).key_algorithm)
+            except InvalidCertificateError:
+                continue
+        elif label == b"PRIVATE KEY":
+            oid = _private_key_oid(body)
+            if oid is not None:
+                algorithms.append(key_algorithm(oid))
+    return algorithms
+
+
+def _private_key_oid(body: bytes) -> str | None:
+    # PrivateKeyInfo ::= SEQUENCE { version, AlgorithmIdentifier, privateKey, ... }
+    try:
+        fields = der.children(der.expect(der.read_single(body), der.SEQUENCE))
+        identifier = der.children(der.expect(fields[1], der.SEQUENCE))
+        return der.decode_oid(identifier[0])
+    except (der.DerError, IndexError):
+        return None
