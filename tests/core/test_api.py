@@ -32,7 +32,9 @@ def test_plain_http_allowed_explicitly() -> None:
     )
 
 
-@pytest.mark.parametrize("url", ["ftp://example.org", "example.org", "https://", ""])
+@pytest.mark.parametrize(
+    "url", ["ftp://example.org", "example.org", "https://", "", "http://[::1"]
+)
 def test_malformed_urls_rejected(url: str) -> None:
     with pytest.raises(ConfigurationError, match="invalid server URL"):
         check_server_url(url)

@@ -76,3 +76,35 @@ def test_serve_answers_and_stops(tmp_path: Path):
     assert "chatkeys server started" in log
     assert "confirmation code for phone 79260000001" in log
     assert "chatkeys server stopped" in log
+
+
+def test_startup_failures_are_one_line(tmp_path):
+    not_a_database = tmp_path / "notdb.db"
+    not_a_database.write_text("garbage")
+    cases = [
+        (["--db", str(not_a_database)], "file is not a database"),
+        (["--db", str(tmp_path / "x.db"), "--system-algorithm", "bogus"], "'bogus'"),
+        (
+            [
+                "--db",
+                str(tmp_path / "y.db"),
+                "--system-identity",
+                str(tmp_path / "no.pem"),
+            ],
+            "no.pem",
+        ),
+    ]
+    for arguments, expected in cases:
+        result = CliRunner().invoke(main, ["serve", *arguments])
+        assert result.exit_code == 3, result.output
+        assert "cannot start the server" in result.output
+        assert expected in result.output
+        assert "Traceback" not in result.output
+
+
+def test_port_out_of_range_rejected(tmp_path):
+    result = CliRunner().invoke(
+        main, ["serve", "--db", str(tmp_path / "db"), "--port", "70000"]
+    )
+    assert result.exit_code == 2
+    assert "70000" in result.output

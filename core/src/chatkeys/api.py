@@ -133,7 +133,10 @@ def check_server_url(server: str, *, allow_plain_http: bool = False) -> str:
     Plain ``http://`` sends the bearer token in clear, so it is accepted only
     for loopback hosts (a local reference server) unless `allow_plain_http`.
     """
-    parsed = httpx.URL(server)
+    try:
+        parsed = httpx.URL(server)
+    except httpx.InvalidURL as error:
+        raise ConfigurationError(f"invalid server URL {server!r}: {error}") from error
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ConfigurationError(
             f"invalid server URL {server!r}: expected https://host[:port]"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+import sys
 from pathlib import Path
 
 import click
 import uvicorn
 
+from chatkeys.errors import ChatkeysError
 from chatkeys_server.app import create_app
 from chatkeys_server.config import PROFILES, ServerConfig
 
@@ -29,7 +32,11 @@ def main() -> None:
     "--host", default="127.0.0.1", show_default=True, help="Address to listen on."
 )
 @click.option(
-    "--port", default=8080, show_default=True, type=int, help="TCP port to listen on."
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="TCP port to listen on.",
 )
 @click.option(
     "--profile",
@@ -91,5 +98,10 @@ def serve(
         system_identity=system_identity,
         token_lifetime=token_lifetime,
     )
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except (ChatkeysError, sqlite3.Error, OSError) as error:
+        # Startup failures are the operator's to fix: one line, no traceback.
+        click.echo(f"error: cannot start the server: {error}", err=True)
+        sys.exit(3)
     uvicorn.run(app, host=host, port=port, log_config=None)
