@@ -124,6 +124,9 @@ def test_timeout_after_commit_reconciled_without_new_key(
     server.fail_after_commit = 1
     report = _sync(server, providers, people, "alice")
     assert report.ok
+    assert report.copies_unknown == 2
+    assert len(report.warnings) == 1
+    assert "unknown" in report.warnings[0]
     assert server.chats["c1"].key_id == "key-1"
     assert len(server.submitted) == 2  # one copy per certificate, sent once
     assert server.requests == ["chats", "keys:2", "chats"]

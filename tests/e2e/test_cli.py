@@ -182,3 +182,49 @@ def test_plain_http_to_remote_rejected(providers: Providers, tmp_path: Path) -> 
     )
     assert result.returncode == 3
     assert "in clear" in result.stderr
+
+
+def test_register_in_two_steps(
+    server: RunningServer, providers: Providers, tmp_path: Path
+) -> None:
+    identity = providers.generate_identity("ec-p256", "Вера")
+    key_path = tmp_path / "vera.pem"
+    save_identity(identity, key_path)
+    common = ["register", "--server", server.base_url, "--identity", str(key_path)]
+    first = _run(
+        *common, "--phone", "+7 999 000-03-41", env={"XDG_CACHE_HOME": str(tmp_path)}
+    )
+    assert first.returncode == 0, first.stderr
+    request_id = first.stdout.split("request id ")[1].split()[0]
+    code = server.state.codes.for_request(request_id)
+    assert code is not None
+    second = _run(
+        *common,
+        "--phone",
+        "79990000341",
+        "--request-id",
+        request_id,
+        "--code",
+        code,
+        env={"XDG_CACHE_HOME": str(tmp_path)},
+    )
+    assert second.returncode == 0, second.stderr
+    assert "registered certificate" in second.stdout
+
+
+def test_interrupt_exits_130(tmp_path: Path) -> None:
+    import signal
+
+    process = subprocess.Popen(
+        [CHATKEYS, "demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, XDG_CACHE_HOME=str(tmp_path), COLUMNS="120"),
+    )
+    assert process.stdout is not None
+    process.stdout.readline()  # the demo has started its first step
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr

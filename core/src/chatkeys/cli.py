@@ -2,7 +2,8 @@
 
 Exit codes: 0 when everything is done, 1 when some chat could not be brought
 to `sync` (the reasons are printed), 2 for a usage error, 3 for any other
-error (its message states what failed and how to fix it).
+error (its message states what failed and how to fix it), 130 when
+interrupted.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from chatkeys import __version__
+from chatkeys.api import HttpSettings
 from chatkeys.client import Client
 from chatkeys.demo import DemoStep, run_demo
 from chatkeys.errors import ChatkeysError
@@ -39,6 +41,7 @@ from chatkeys.tokens import TokenCache
 
 EXIT_NOT_SYNCED = 1
 EXIT_ERROR = 3
+EXIT_INTERRUPTED = 130
 
 console = Console()
 errors = Console(stderr=True)
@@ -57,10 +60,19 @@ def _reported() -> Iterator[None]:
         _fail(str(error))
 
 
-def _allow_plain_http() -> bool:
+def _option(name: str) -> Any:
     context = click.get_current_context(silent=True)
     options = context.find_root().obj if context is not None else None
-    return bool(options and options.get("allow_plain_http"))
+    return options.get(name) if options else None
+
+
+def _allow_plain_http() -> bool:
+    return bool(_option("allow_plain_http"))
+
+
+def _settings() -> HttpSettings:
+    settings = _option("settings")
+    return settings if isinstance(settings, HttpSettings) else HttpSettings()
 
 
 def _secrets() -> SecretSource:
@@ -107,18 +119,61 @@ json_option = click.option(
     help="Allow http:// URLs for hosts other than loopback; the login token "
     "then travels in clear (env CHATKEYS_ALLOW_PLAIN_HTTP=1).",
 )
+@click.option(
+    "--timeout",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds to wait for the server to answer one request.",
+)
+@click.option(
+    "--retries",
+    default=3,
+    show_default=True,
+    type=click.IntRange(0, 20),
+    help="Retries of idempotent requests (fetching chats, login) after a failure.",
+)
 @click.pass_context
-def main(context: click.Context, verbose: int, allow_plain_http: bool) -> None:
+def cli(
+    context: click.Context,
+    verbose: int,
+    allow_plain_http: bool,
+    timeout: float,
+    retries: int,
+) -> None:
     """Keep the chat keys of a Komandor account in sync."""
-    context.obj = {"allow_plain_http": allow_plain_http}
-    if verbose:
-        logging.basicConfig(
-            level=logging.DEBUG if verbose > 1 else logging.INFO,
-            format="%(levelname)s %(name)s: %(message)s",
-        )
+    context.obj = {
+        "allow_plain_http": allow_plain_http,
+        "settings": HttpSettings(
+            connect_timeout=min(timeout, 10.0),
+            read_timeout=timeout,
+            write_timeout=timeout,
+            retries=retries,
+        ),
+    }
+    # Warnings (retries, rejected copies, unreadable responses) reach stderr
+    # by default; -v and -vv add the library's info and debug lines.
+    logging.basicConfig(
+        level={0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG),
+        format="%(levelname)s %(name)s: %(message)s"
+        if verbose
+        else "warning: %(message)s",
+    )
 
 
-@main.command()
+def main() -> None:
+    """Run the command line; exit with 130 when interrupted."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        errors.print("interrupted")
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+
+
+@cli.command()
 @json_option
 def providers(as_json: bool) -> None:
     """List installed providers, their algorithms, and whether they work here."""
@@ -170,13 +225,14 @@ def _client(
         identity,
         found,
         profile=profile,
+        settings=_settings(),
         token_cache=TokenCache(),
         allow_plain_http=_allow_plain_http(),
     )
     return client, found
 
 
-@main.command()
+@cli.command()
 @server_option
 @identity_option
 @profile_option
@@ -189,7 +245,7 @@ def login(server: str, identity: str, profile: str | None) -> None:
     console.print(f"logged in as profile {token.pid}, certificate {token.cid}")
 
 
-@main.command()
+@cli.command()
 @server_option
 @identity_option
 @profile_option
@@ -197,7 +253,15 @@ def login(server: str, identity: str, profile: str | None) -> None:
     "--phone", required=True, help="Phone number to register, e.g. +7 926 123-45-67."
 )
 @click.option(
-    "--code", default=None, help="Confirmation code; prompted for when omitted."
+    "--request-id",
+    default=None,
+    help="Confirm this earlier request instead of asking for a new code (use "
+    "with --code in scripts).",
+)
+@click.option(
+    "--code",
+    default=None,
+    help="Confirmation code of --request-id; prompted for when omitted.",
 )
 @click.option("--name", default="", help="Profile name to register.")
 def register(
@@ -205,19 +269,36 @@ def register(
     identity: str,
     profile: str | None,
     phone: str,
+    request_id: str | None,
     code: str | None,
     name: str,
 ) -> None:
-    """Register a phone number and this identity's certificate."""
+    """Register a phone number and this identity's certificate.
+
+    Without --request-id a code is requested and then prompted for. Scripts
+    run it twice: first with --phone only (it prints the request id and stops
+    when there is no terminal), then with --request-id and --code.
+    """
     with _reported():
         found = Providers.discover()
         loaded = found.load_identity(identity, _secrets())
         with Registrar(
-            server, found, allow_plain_http=_allow_plain_http()
+            server, found, settings=_settings(), allow_plain_http=_allow_plain_http()
         ) as registrar:
-            request_id = registrar.register_phone(
-                phone, **({"profileName": name} if name else {})
-            )
+            if request_id is None:
+                request_id = registrar.register_phone(
+                    phone, **({"profileName": name} if name else {})
+                )
+                console.print(f"confirmation code requested: request id {request_id}")
+                if code is not None:
+                    raise click.UsageError(
+                        "--code confirms an earlier request: pass it with --request-id"
+                    )
+                if not sys.stdin.isatty():
+                    console.print(
+                        "run again with --request-id and --code to confirm it"
+                    )
+                    return
             if code is None:
                 code = click.prompt("Confirmation code")
             token, _ = registrar.confirm_phone(request_id, code)
@@ -227,7 +308,7 @@ def register(
     )
 
 
-@main.command()
+@cli.command()
 @server_option
 @identity_option
 @profile_option
@@ -248,7 +329,7 @@ def register(
     "--batch-size",
     default=500,
     show_default=True,
-    type=click.IntRange(1, 10000),
+    type=click.IntRange(1, 1000),
     help="Key copies per chatsKeys request.",
 )
 @click.option(
@@ -322,11 +403,14 @@ def _print_report(report: SyncReport) -> None:
     summary = Table("status", "chats")
     for status, count in sorted(report.status_counts().items()):
         summary.add_row(status, str(count))
+    if report.problems:
+        summary.add_row("skipped (malformed)", str(len(report.problems)))
     console.print(summary)
     console.print(
         f"key copies: {report.copies_sent} sent, "
         f"{report.copies_registered} registered, "
-        f"{report.copies_rejected} rejected, in {report.rounds} round(s)"
+        f"{report.copies_rejected} rejected, {report.copies_unknown} with unknown "
+        f"outcome, in {report.rounds} round(s)"
     )
     if report.reason_counts():
         reasons = Table("reason", "chats")
@@ -351,11 +435,13 @@ def _print_report(report: SyncReport) -> None:
         errors.print(f"skipped malformed {problem}", highlight=False)
     for error in report.errors:
         errors.print(f"error: {error}", highlight=False)
+    for warning in report.warnings:
+        errors.print(f"warning: {warning}", highlight=False)
     if report.ok:
         console.print("[green]every chat is sync[/]")
 
 
-@main.command()
+@cli.command()
 @server_option
 @identity_option
 @profile_option
@@ -372,7 +458,7 @@ def chats(server: str, identity: str, profile: str | None, as_json: bool) -> Non
             "id": plan.chat.id,
             "title": "Избранное"
             if plan.chat.favorites
-            else plan.chat.profile.name or plan.chat.name,
+            else plan.chat.profile.name or plan.chat.name or plan.chat.profile.phone,
             "status": plan.chat.status.value,
             "action": plan.action.value,
             "reason": plan.reason.value if plan.reason else "",
@@ -404,7 +490,7 @@ def chats(server: str, identity: str, profile: str | None, as_json: bool) -> Non
         errors.print(f"skipped malformed {problem}", highlight=False)
 
 
-@main.command("add-phones")
+@cli.command("add-phones")
 @server_option
 @identity_option
 @profile_option
@@ -428,7 +514,7 @@ def add_phones(
         )
 
 
-@main.command()
+@cli.command()
 @click.option(
     "--algorithm",
     default="ec-p256",

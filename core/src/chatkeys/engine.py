@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections import Counter
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -176,7 +177,7 @@ class SyncEngine:
         payload = yield FetchChats(phones)
         chat_list = parse_chats_response(payload)
         for problem in chat_list.problems:
-            logger.warning("skipped malformed %s", problem)
+            logger.info("skipped malformed %s", problem)
         if not phones:
             report.problems = list(chat_list.problems)
             if self.store is not None:
@@ -317,22 +318,33 @@ class SyncEngine:
                 if not error.sent:
                     report.errors.append(f"key copies not sent: {error}")
                     return
-                logger.warning(
-                    "outcome of %d key copies unknown (%s); fetching chats",
-                    len(batch),
-                    error,
-                )
+                self._unknown_outcome(report, len(batch), str(error))
                 return
             except InvalidResponseError as error:
-                logger.warning(
-                    "unreadable chatsKeys response (%s); fetching chats", error
+                self._unknown_outcome(
+                    report, len(batch), f"unreadable response: {error}"
                 )
                 return
             report.copies_sent += len(batch)
             for result in results:
                 self._apply_result(result, report, rejected)
+            reasons = Counter(r.reason or "rejected" for r in results if not r.accepted)
+            if reasons:
+                summary = ", ".join(
+                    f"{count} {reason}" for reason, count in reasons.items()
+                )
+                logger.warning("server rejected key copies: %s", summary)
             sent += len(batch)
             self._report_progress("submit", sent, len(copies))
+
+    def _unknown_outcome(self, report: SyncReport, count: int, cause: str) -> None:
+        report.copies_unknown += count
+        message = (
+            f"the outcome of {count} key copies is unknown ({cause}); the chats "
+            "were fetched again to reconcile"
+        )
+        logger.warning(message)
+        report.warnings.append(message)
 
     def _apply_result(
         self,
@@ -345,7 +357,7 @@ class SyncEngine:
             report.copies_registered += 1
             return
         report.copies_rejected += 1
-        logger.warning(
+        logger.info(
             "chat %s: copy for cid %s rejected: %s %s",
             copy.chat_id,
             copy.cid,

@@ -58,7 +58,11 @@ class SyncReport:
     copies_sent: int = 0
     copies_registered: int = 0
     copies_rejected: int = 0
+    copies_unknown: int = 0
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Events that did not stop the sync but deserve a look, such as a
+    registration whose outcome was unknown and was reconciled by a fetch."""
 
     @property
     def ok(self) -> bool:
@@ -90,6 +94,7 @@ class SyncReport:
                 "sent": self.copies_sent,
                 "registered": self.copies_registered,
                 "rejected": self.copies_rejected,
+                "unknown": self.copies_unknown,
             },
             "statuses": dict(self.status_counts()),
             "reasons": dict(self.reason_counts()),
@@ -123,4 +128,5 @@ class SyncReport:
                 for problem in self.problems
             ],
             "errors": list(self.errors),
+            "warnings": list(self.warnings),
         }
