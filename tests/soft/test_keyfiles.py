@@ -112,7 +112,7 @@ def test_missing_and_wrong_passphrase(
 
 
 @pytest.mark.parametrize("key_name", ["alice.key", "alice.key.pem", "alice.pem"])
-@pytest.mark.parametrize("certificate_index", [0, 1])
+@pytest.mark.parametrize("certificate_index", [0, 1, 2])
 def test_sibling_certificate_found(
     tmp_path: Path,
     identities: dict[str, SoftIdentity],
@@ -121,7 +121,13 @@ def test_sibling_certificate_found(
 ) -> None:
     key_path = tmp_path / key_name
     certificate_path = certificate_paths(key_path)[certificate_index]
-    assert certificate_path.name in ("alice.crt", "alice.cert.pem")
+    assert certificate_path.name in (
+        "alice.crt",
+        "alice.cer",
+        "alice.cert.pem",
+        "alice.pem",
+    )
+    assert certificate_path != key_path
     save_identity(identities["rsa-2048"], key_path, certificate_path)
 
     loaded = load_identity(str(key_path), NoSecrets())

@@ -6,6 +6,7 @@ import abc
 import getpass
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Protocol
 
 from chatkeys.certificates import Certificate
@@ -111,3 +112,21 @@ class ChainedSecrets:
             if value is not None:
                 return value
         return None
+
+
+CERTIFICATE_SUFFIXES = (".crt", ".cer", ".cert.pem", ".pem")
+"""Suffixes of a certificate file kept beside its key file, in search order."""
+
+
+def sibling_certificate_files(key_path: Path) -> list[Path]:
+    """Return where a key file's certificate may be, in search order.
+
+    The key's name loses a trailing ``.pem`` and then ``.key``, and each of
+    `CERTIFICATE_SUFFIXES` is appended: ``alice.key`` and ``alice.key.pem``
+    both lead to ``alice.crt``, ``alice.cer``, ``alice.cert.pem`` and
+    ``alice.pem``. The key file itself is never among them. Providers that
+    load PEM keys use this, so every provider finds the same files.
+    """
+    stem = key_path.name.removesuffix(".pem").removesuffix(".key")
+    candidates = [key_path.with_name(stem + suffix) for suffix in CERTIFICATE_SUFFIXES]
+    return [candidate for candidate in candidates if candidate != key_path]

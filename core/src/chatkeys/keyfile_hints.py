@@ -16,11 +16,11 @@ from pathlib import Path
 from chatkeys import der
 from chatkeys.certificates import Certificate, KeyAlgorithm, key_algorithm
 from chatkeys.errors import InvalidCertificateError
+from chatkeys.identity import sibling_certificate_files
 
 _PEM = re.compile(
     rb"-----BEGIN (?P<label>[A-Z0-9 ]+)-----(?P<body>[A-Za-z0-9+/=\s]*?)-----END "
 )
-_CERTIFICATE_SUFFIXES = (".crt", ".cer", ".pem", ".cert.pem")
 _MAX_SIZE = 1 << 20
 
 
@@ -69,13 +69,7 @@ def explain_unloadable(reference: str) -> str:
 
 
 def _siblings(path: Path) -> list[Path]:
-    stem = path.name.removesuffix(".pem").removesuffix(".key")
-    found = []
-    for suffix in _CERTIFICATE_SUFFIXES:
-        candidate = path.with_name(stem + suffix)
-        if candidate != path and candidate.is_file():
-            found.append(candidate)
-    return found
+    return [sibling for sibling in sibling_certificate_files(path) if sibling.is_file()]
 
 
 def _algorithms_in(data: bytes) -> list[KeyAlgorithm]:

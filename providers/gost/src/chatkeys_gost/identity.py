@@ -5,8 +5,8 @@ Where an identity comes from (the `reference`):
 - a PEM file holding the PKCS#8 key (``PRIVATE KEY`` or ``ENCRYPTED PRIVATE
   KEY``) and, in the same file, its ``CERTIFICATE``;
 - a PEM key file without a certificate, whose certificate sits next to it
-  with the same name and the suffix ``.crt``, ``.pem`` or ``.cer`` (looked up
-  in that order), e.g. ``alice.key`` with ``alice.crt``;
+  with the same name and the suffix ``.crt``, ``.cer``, ``.cert.pem`` or
+  ``.pem`` (looked up in that order), e.g. ``alice.key`` with ``alice.crt``;
 - a PKCS#12 file (``.p12`` or ``.pfx``, or any file that parses as one).
 
 Encrypted keys and PKCS#12 files take their passphrase from the secret
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from chatkeys.certificates import Certificate
 from chatkeys.errors import InvalidCertificateError
-from chatkeys.identity import Identity, SecretSource
+from chatkeys.identity import Identity, SecretSource, sibling_certificate_files
 from chatkeys_gost.certificate import self_signed_certificate
 from chatkeys_gost.errors import GostError, GostIdentityError, GostKeyError
 from chatkeys_gost.keys import (
@@ -51,7 +51,6 @@ logger = logging.getLogger(__name__)
 
 PROVIDER_NAME = "gost"
 GOST_KEY_OIDS = (OID_GOST2012_256, OID_GOST2012_512)
-CERTIFICATE_SUFFIXES = (".crt", ".pem", ".cer")
 PKCS12_SUFFIXES = (".p12", ".pfx")
 VKO_CACHE_SIZE = 4096
 """How many recipient public keys an identity keeps agreement points for."""
@@ -211,7 +210,7 @@ def _load_pem(path: Path, data: bytes, secrets: SecretSource) -> GostIdentity | 
     if not parsed:
         raise GostIdentityError(
             f"{path} has no certificate and none of "
-            f"{', '.join(path.stem + suffix for suffix in CERTIFICATE_SUFFIXES)} "
+            f"{', '.join(p.name for p in sibling_certificate_files(path))} "
             "is next to it; append the certificate PEM to the key file"
         )
     return _pair(private_key, parsed, str(path))
@@ -230,9 +229,8 @@ def _load_pkcs12(path: Path, data: bytes, secrets: SecretSource) -> GostIdentity
 
 
 def _sibling_certificates(path: Path) -> list[bytes]:
-    for suffix in CERTIFICATE_SUFFIXES:
-        sibling = path.with_suffix(suffix)
-        if sibling == path or not sibling.is_file():
+    for sibling in sibling_certificate_files(path):
+        if not sibling.is_file():
             continue
         data = sibling.read_bytes()
         blocks = [der for label, der in pem_decode(data) if label == "CERTIFICATE"]

@@ -7,9 +7,9 @@ Two kinds of reference are loaded:
   certificate is taken from the same file when it contains a
   ``CERTIFICATE`` block. Otherwise it is read from a sibling file named after
   the key file without its suffix and without a ``.key`` before it. For
-  ``alice.key`` or ``alice.key.pem`` that is ``alice.crt``, then
-  ``alice.cert.pem``, each in PEM or DER. Among several certificates, the one
-  whose public key matches the private key is used.
+  ``alice.key`` or ``alice.key.pem`` that is ``alice.crt``, ``alice.cer``,
+  ``alice.cert.pem`` or ``alice.pem``, each in PEM or DER. Among several
+  certificates, the one whose public key matches the private key is used.
 - A PKCS#12 file (``.p12``/``.pfx``, or any file whose content is PKCS#12).
   A file that uses GOST algorithms, or whose MAC verifies with the
   passphrase although `cryptography` cannot read it (a GOST key inside), is
@@ -45,7 +45,7 @@ from cryptography.hazmat.primitives.serialization import (
 from chatkeys import der
 from chatkeys.certificates import Certificate
 from chatkeys.errors import InvalidCertificateError
-from chatkeys.identity import SecretSource
+from chatkeys.identity import SecretSource, sibling_certificate_files
 from chatkeys_soft.errors import SoftIdentityError
 from chatkeys_soft.identity import PrivateKey, SoftIdentity, key_matches_certificate
 from chatkeys_soft.pkcs12_check import mac_matches, uses_gost_algorithms
@@ -64,11 +64,9 @@ _PKCS12_SUFFIXES = (".p12", ".pfx")
 _CURVE_NAMES = {curve.name for curve in CURVES.values()}
 
 
-def certificate_paths(key_path: Path) -> tuple[Path, Path]:
+def certificate_paths(key_path: Path) -> list[Path]:
     """Return the sibling files searched for the certificate of `key_path`."""
-    stem = key_path.name.rsplit(".", 1)[0] if "." in key_path.name else key_path.name
-    stem = stem.removesuffix(".key")
-    return key_path.with_name(f"{stem}.crt"), key_path.with_name(f"{stem}.cert.pem")
+    return sibling_certificate_files(key_path)
 
 
 def load_identity(reference: str, secrets: SecretSource) -> SoftIdentity | None:
