@@ -86,3 +86,15 @@ def test_key_algorithm_names_distribution() -> None:
     assert key_algorithm("1.2.840.113549.1.1.1").distribution == "chatkeys-soft"
     assert key_algorithm("1.3.101.112").distribution is None
     assert "1.2.3.4" in key_algorithm("1.2.3.4").name
+
+
+def test_validity_read_from_certificate() -> None:
+    import datetime
+
+    certificate = Certificate.from_der(make_certificate_der())
+    assert certificate.not_before is not None
+    assert certificate.not_after is not None
+    assert certificate.not_before < certificate.not_after
+    assert certificate.validity_problem() == ""
+    past = datetime.datetime(1999, 1, 1, tzinfo=datetime.UTC)
+    assert "not valid before" in certificate.validity_problem(past)

@@ -291,3 +291,40 @@ def test_policy_withholds_certificate(
     assert _cids(plan.recipients) == ["c2"]
     assert plan.withheld[0].reason is WithheldReason.POLICY
     assert plan.withheld[0].detail == "issuer not trusted"
+
+
+def test_expired_certificates_withheld(
+    chat_json: ChatFactory, certificate_pool: list[Certificate]
+) -> None:
+    import datetime
+
+    cast = Cast(certificate_pool)
+    chat = _parse(
+        chat_json(
+            status="wait",
+            certificates=[cast.me, cast.contact],
+            chat_key=KEY,
+            wait_list=[cast.contact],
+        )
+    )
+    later = datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC)
+    plan = plan_chat(chat, cast.current, now=later)
+    assert plan.action is Action.WAIT
+    assert plan.withheld[0].reason is WithheldReason.CERTIFICATE_NOT_VALID
+    assert "expired on" in plan.withheld[0].detail
+
+
+def test_future_certificates_withheld(
+    chat_json: ChatFactory, certificate_pool: list[Certificate]
+) -> None:
+    import datetime
+
+    cast = Cast(certificate_pool)
+    chat = _parse(chat_json(status="new", certificates=[cast.me, cast.contact]))
+    earlier = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+    plan = plan_chat(chat, cast.current, now=earlier)
+    assert plan.action is Action.WAIT
+    assert plan.reason is WaitReason.NOTHING_TO_SHARE
+    assert plan.recipients == ()
+    assert {w.reason for w in plan.withheld} == {WithheldReason.CERTIFICATE_NOT_VALID}
+    assert "not valid before" in plan.withheld[0].detail

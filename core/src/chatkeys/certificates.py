@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -81,11 +82,24 @@ class Certificate:
     key_algorithm_oid: str
     key_parameters: bytes = field(repr=False)
     public_key: bytes = field(repr=False)
+    not_before: datetime.datetime | None = None
+    not_after: datetime.datetime | None = None
 
     @property
     def key_algorithm(self) -> KeyAlgorithm:
         """The public-key algorithm, with a readable name."""
         return key_algorithm(self.key_algorithm_oid)
+
+    def validity_problem(self, now: datetime.datetime | None = None) -> str:
+        """Return why the certificate is not valid at `now` (UTC), or ""."""
+        now = now or datetime.datetime.now(datetime.UTC)
+        if self.not_before is not None and now < self.not_before:
+            start = f"{self.not_before:%Y-%m-%d %H:%M}"
+            return f"certificate {self.short_id} is not valid before {start} UTC"
+        if self.not_after is not None and now > self.not_after:
+            end = f"{self.not_after:%Y-%m-%d %H:%M}"
+            return f"certificate {self.short_id} expired on {end} UTC"
+        return ""
 
     @property
     def short_id(self) -> str:
@@ -157,6 +171,7 @@ def _parse_der(data: bytes) -> Certificate:
             tbs = tbs[1:]
         if len(tbs) < 6:
             raise der.DerError("tbsCertificate is too short")
+        not_before, not_after = _validity(tbs[3])
         spki = der.expect(tbs[5], der.SEQUENCE)
         algorithm, subject_key = der.children(spki)
         algorithm_parts = der.children(der.expect(algorithm, der.SEQUENCE))
@@ -176,7 +191,36 @@ def _parse_der(data: bytes) -> Certificate:
         key_algorithm_oid=oid,
         key_parameters=parameters,
         public_key=bits[1:],
+        not_before=not_before,
+        not_after=not_after,
     )
+
+
+def _validity(
+    element: der.Element,
+) -> tuple[datetime.datetime | None, datetime.datetime | None]:
+    times = der.children(der.expect(element, der.SEQUENCE))
+    if len(times) != 2:
+        raise der.DerError("validity has two times")
+    return _time(times[0]), _time(times[1])
+
+
+def _time(element: der.Element) -> datetime.datetime | None:
+    # RFC 5280 4.1.2.5: UTCTime YYMMDDHHMMSSZ (years 50-99 are 19xx) until
+    # 2049, GeneralizedTime YYYYMMDDHHMMSSZ from 2050 on.
+    text = element.value.decode("ascii", errors="replace")
+    try:
+        if element.tag == 0x17:
+            parsed = datetime.datetime.strptime(text, "%y%m%d%H%M%SZ")
+            if parsed.year >= 2050:
+                parsed = parsed.replace(year=parsed.year - 100)
+        elif element.tag == 0x18:
+            parsed = datetime.datetime.strptime(text, "%Y%m%d%H%M%SZ")
+        else:
+            raise der.DerError(f"tag 0x{element.tag:02x} is not a time")
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=datetime.UTC)
 
 
 def clear_certificate_cache() -> None:

@@ -14,11 +14,13 @@ Contradictory input never leads to a new key: a `chatKey` in a `new` chat, a
 `sync` chat without a `chatKey`, or one chat id twice with different contents
 all become `Action.WAIT` with a reason. A `waitList` entry that names a
 certificate the chat does not list is withheld, since exporting the key to a
-certificate outside the chat would leak it.
+certificate outside the chat would leak it. So is a certificate that has expired or
+is not valid yet.
 """
 
 from __future__ import annotations
 
+import datetime
 import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -65,6 +67,8 @@ class WithheldReason(enum.StrEnum):
 
     NOT_A_PARTICIPANT = "not_a_participant"
     """The `waitList` names a certificate that the chat's `certificates` do not list."""
+    CERTIFICATE_NOT_VALID = "certificate_not_valid"
+    """The certificate has expired or is not valid yet."""
     POLICY = "policy"
     """The integrator's certificate policy rejected the certificate."""
 
@@ -105,6 +109,7 @@ def plan_chats(
     chats: Iterable[Chat],
     current: Certificate,
     policy: CertificatePolicy | None = None,
+    now: datetime.datetime | None = None,
 ) -> list[ChatPlan]:
     """Plan every chat for the identity whose certificate is `current`.
 
@@ -129,14 +134,22 @@ def plan_chats(
                 )
             )
         else:
-            plans.append(plan_chat(chat, current, policy))
+            plans.append(plan_chat(chat, current, policy, now))
     return plans
 
 
 def plan_chat(
-    chat: Chat, current: Certificate, policy: CertificatePolicy | None = None
+    chat: Chat,
+    current: Certificate,
+    policy: CertificatePolicy | None = None,
+    now: datetime.datetime | None = None,
 ) -> ChatPlan:
-    """Plan one chat for the identity whose certificate is `current`."""
+    """Plan one chat for the identity whose certificate is `current`.
+
+    Recipients whose certificate is outside its validity period at `now`
+    (default: the current time) are withheld, then `policy` is applied.
+    """
+    now = now or datetime.datetime.now(datetime.UTC)
     own = _find_own(chat.certificates, current)
     if own is None:
         return ChatPlan(
@@ -147,7 +160,7 @@ def plan_chat(
             "certificates",
         )
     if chat.status is ChatStatus.NEW:
-        return _plan_new(chat, own, policy)
+        return _plan_new(chat, own, policy, now)
     if chat.chat_key is None:
         if chat.status is ChatStatus.SYNC:
             return ChatPlan(
@@ -172,11 +185,14 @@ def plan_chat(
             reason=WaitReason.NOTHING_TO_SHARE,
             detail="status is wait but the waitList is empty",
         )
-    return _plan_reshare(chat, policy)
+    return _plan_reshare(chat, policy, now)
 
 
 def _plan_new(
-    chat: Chat, own: Participant, policy: CertificatePolicy | None
+    chat: Chat,
+    own: Participant,
+    policy: CertificatePolicy | None,
+    now: datetime.datetime,
 ) -> ChatPlan:
     if chat.chat_key is not None:
         return ChatPlan(
@@ -193,11 +209,21 @@ def _plan_new(
             reason=WaitReason.NO_CONTACT_CERTIFICATE,
             detail="the chat lists no certificate of the contact yet",
         )
-    recipients, withheld = _apply_policy(chat, _unique(chat.certificates), policy)
+    recipients, withheld = _apply_policy(chat, _unique(chat.certificates), policy, now)
+    if not recipients:
+        return ChatPlan(
+            chat,
+            Action.WAIT,
+            withheld=withheld,
+            reason=WaitReason.NOTHING_TO_SHARE,
+            detail="every certificate of the chat was withheld",
+        )
     return ChatPlan(chat, Action.GENERATE, recipients=recipients, withheld=withheld)
 
 
-def _plan_reshare(chat: Chat, policy: CertificatePolicy | None) -> ChatPlan:
+def _plan_reshare(
+    chat: Chat, policy: CertificatePolicy | None, now: datetime.datetime
+) -> ChatPlan:
     listed = {(p.pid, p.cid, p.certificate.fingerprint) for p in chat.certificates}
     candidates: list[Participant] = []
     withheld: list[Withheld] = []
@@ -213,7 +239,7 @@ def _plan_reshare(chat: Chat, policy: CertificatePolicy | None) -> ChatPlan:
                     "chat's certificates do not list",
                 )
             )
-    recipients, rejected = _apply_policy(chat, candidates, policy)
+    recipients, rejected = _apply_policy(chat, candidates, policy, now)
     withheld.extend(rejected)
     if not recipients:
         return ChatPlan(
@@ -229,14 +255,21 @@ def _plan_reshare(chat: Chat, policy: CertificatePolicy | None) -> ChatPlan:
 
 
 def _apply_policy(
-    chat: Chat, candidates: Sequence[Participant], policy: CertificatePolicy | None
+    chat: Chat,
+    candidates: Sequence[Participant],
+    policy: CertificatePolicy | None,
+    now: datetime.datetime,
 ) -> tuple[tuple[Participant, ...], tuple[Withheld, ...]]:
-    if policy is None:
-        return tuple(candidates), ()
     allowed: list[Participant] = []
     withheld: list[Withheld] = []
     for participant in candidates:
-        verdict = policy(chat, participant)
+        problem = participant.certificate.validity_problem(now)
+        if problem:
+            withheld.append(
+                Withheld(participant, WithheldReason.CERTIFICATE_NOT_VALID, problem)
+            )
+            continue
+        verdict = policy(chat, participant) if policy is not None else None
         if verdict is None:
             allowed.append(participant)
         else:
