@@ -233,3 +233,37 @@ def test_session_token_cannot_register(api):
     response = api.post("certificateRegistration/", body, token=alice.token)
     assert response.status_code == 401
     assert _error(response)["code"] == "wrong_token_scope"
+
+
+def test_registration_rejects_expired_certificate(api):
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from chatkeys.certificates import Certificate
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "old")])
+    start = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    der = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.DER)
+    )
+    token, _ = api.registration_token("79260000001")
+    body = {
+        "certificate": Certificate.from_der(der).to_api_field(),
+        "sign": base64.b64encode(b"x").decode(),
+    }
+    response = api.post("certificateRegistration/", body, token=token)
+    assert response.status_code == 422
+    assert _error(response)["code"] == "certificate_not_valid"
+    assert "expired on 2020-12-31" in _error(response)["message"]

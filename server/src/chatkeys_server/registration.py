@@ -235,6 +235,12 @@ def register_certificate(
             f"field 'certificate' is not a certificate: {error}",
         ) from error
     sign = decode_base64(get_string(body, "sign"), "sign")
+    validity = certificate.validity_problem()
+    if validity:
+        logger.warning("registration to profile %s rejected: %s", claims.pid, validity)
+        raise RequestRejected(
+            422, "certificate_not_valid", f"field 'certificate': {validity}"
+        )
     if not state.checker.is_supported(certificate):
         raise RequestRejected(
             422,
