@@ -520,3 +520,34 @@ def test_structurally_mutated_copy_typed_error(
     except SoftKeyImportError:
         return
     assert opened == chat_key
+
+
+def test_short_rsa_recipient_rejected() -> None:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from chatkeys.certificates import Certificate
+    from chatkeys.chatkey import ChatKey
+    from chatkeys.errors import InvalidCertificateError
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "weak")])
+    now = datetime.datetime.now(datetime.UTC)
+    der = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.DER)
+    )
+    with pytest.raises(InvalidCertificateError, match="1024-bit RSA key"):
+        cms.export_key_copy(
+            ChatKey("aes-256-gcm", bytes(32)), Certificate.from_der(der)
+        )

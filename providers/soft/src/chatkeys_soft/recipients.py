@@ -91,12 +91,17 @@ def curve_of(certificate: Certificate) -> ec.EllipticCurve | None:
     return CURVES.get(oid)
 
 
+MINIMUM_RSA_BITS = 2048
+"""Smallest RSA modulus a chat key is exported to (NIST SP 800-131A: 2048)."""
+
+
 @lru_cache(maxsize=1024)
 def recipient_key(certificate: Certificate) -> RecipientKey | None:
     """Return the export data of `certificate`, or None when it is not this provider's.
 
     Raises `InvalidCertificateError` when the certificate names a handled
-    algorithm but its public key does not parse as one.
+    algorithm but its public key does not parse as one, or is an RSA key
+    shorter than `MINIMUM_RSA_BITS`.
     """
     if not is_own_certificate(certificate):
         return None
@@ -111,6 +116,15 @@ def recipient_key(certificate: Certificate) -> RecipientKey | None:
         raise InvalidCertificateError(
             f"certificate {certificate.short_id}: public key of type "
             f"{type(public_key).__name__} does not fit its algorithm"
+        )
+    if (
+        isinstance(public_key, rsa.RSAPublicKey)
+        and public_key.key_size < MINIMUM_RSA_BITS
+    ):
+        raise InvalidCertificateError(
+            f"certificate {certificate.short_id} has a {public_key.key_size}-bit RSA "
+            f"key; chat keys are exported only to RSA keys of at least "
+            f"{MINIMUM_RSA_BITS} bits, so its owner needs a new certificate"
         )
     curve = (
         public_key.curve if isinstance(public_key, ec.EllipticCurvePublicKey) else None
