@@ -15,6 +15,8 @@ from chatkeys.phones import normalize_phone
         ("79261234567", "79261234567"),
         ("+7 926 123 45 67", "79261234567"),
         ("7\u00a0926\u00a01234567", "79261234567"),
+        ("+7 (926) 123\u201345\u201367", "79261234567"),  # en dashes
+        ("8 926 123\u221245\u221267", "79261234567"),  # minus signs
     ],
 )
 def test_normalize_accepted_forms(raw: str, expected: str) -> None:

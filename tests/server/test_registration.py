@@ -103,7 +103,7 @@ def test_wrong_code_counts_attempts(api, config):
         assert response.status_code == 422
         assert _error(response)["code"] == "wrong_code"
         assert (
-            f"{config.max_code_attempts - attempt - 1} attempts left"
+            f"attempts left: {config.max_code_attempts - attempt - 1}"
             in (_error(response)["message"])
         )
     response = api.post("confirmPhone", {"requestId": request_id, "code": code})

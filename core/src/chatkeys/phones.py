@@ -6,7 +6,8 @@ import re
 
 from chatkeys.errors import InvalidPhoneError
 
-_SEPARATORS = re.compile(r"[\s()\-\u00a0]")
+# Spaces, brackets, the hyphen-minus and the Unicode dashes and minus sign.
+_SEPARATORS = re.compile(r"[\s()\-\u00a0\u2010-\u2015\u2212]")
 _DIGITS = re.compile(r"[0-9]{11}")
 
 

@@ -118,7 +118,7 @@ def parse_copies(body: Any, max_copies: int) -> list[_Copy]:
         )
         if copy.key is None or copy.sign is None:
             field = "key" if copy.key is None else "sign"
-            copy.reject("invalid", f"field {path}.{field} is not non-empty base64")
+            copy.reject("invalid", f"field {path}.{field} is empty or not base64")
         copies.append(copy)
     return copies
 

@@ -170,7 +170,7 @@ def confirm_phone(state: ServerState, body: Any) -> dict[str, Any]:
             )
             left = state.config.max_code_attempts - row["attempts"] - 1
             rejection = RequestRejected(
-                422, "wrong_code", f"field 'code' is wrong, {left} attempts left"
+                422, "wrong_code", f"field 'code' is wrong; attempts left: {left}"
             )
         else:
             connection.execute(

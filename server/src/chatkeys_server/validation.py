@@ -169,5 +169,5 @@ def decode_base64(value: str, path: str) -> bytes:
     except (binascii.Error, ValueError) as error:
         raise invalid(path, "base64") from error
     if not decoded:
-        raise invalid(path, "non-empty base64")
+        raise invalid(path, "base64 of at least one byte")
     return decoded

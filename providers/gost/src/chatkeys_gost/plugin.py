@@ -147,8 +147,9 @@ def chatkeys_export_chat_key(
     if profile == PROFILE_CMS:
         if chat_key.cipher != messages.CMS_CIPHER:
             raise GostUnsupportedProfileError(
-                f"a {chat_key.cipher} chat key cannot travel in the cms profile; "
-                f"generate a {messages.CMS_CIPHER} key for cms chats"
+                f"chat key cipher {chat_key.cipher!r} cannot travel in a GOST cms "
+                f"copy, which carries {messages.CMS_CIPHER} keys: every member of "
+                "a chat must use one algorithm family and wire profile"
             )
         return cms.export_kexp15(chat_key.secret, recipient)
 
@@ -156,8 +157,9 @@ def chatkeys_export_chat_key(
         return None
     if chat_key.cipher != KOMANDOR_CIPHER or len(chat_key.parameters) != 8:
         raise GostUnsupportedProfileError(
-            f"a {chat_key.cipher} chat key cannot travel in the komandor profile, "
-            f"which carries {KOMANDOR_CIPHER} keys with an 8-byte IV"
+            f"chat key cipher {chat_key.cipher!r} cannot travel in the komandor "
+            f"profile, which carries {KOMANDOR_CIPHER} keys with an 8-byte IV: "
+            "every member of a chat must use one algorithm family and wire profile"
         )
     public = recipient_key(recipient)
     if public.curve is not exporter.public_key.curve:

@@ -291,7 +291,7 @@ def _passphrase(path: Path, secrets: SecretSource) -> bytes:
     if passphrase is None:
         raise SoftIdentityError(
             f"the private key in {path} is encrypted and no passphrase was supplied: "
-            "set CHATKEYS_PASSPHRASE or pass a secret source that has one"
+            "set CHATKEYS_PASSPHRASE, or run the command in a terminal to be asked"
         )
     return passphrase.encode()
 
