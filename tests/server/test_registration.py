@@ -267,3 +267,12 @@ def test_registration_rejects_expired_certificate(api):
     assert response.status_code == 422
     assert _error(response)["code"] == "certificate_not_valid"
     assert "expired on 2020-12-31" in _error(response)["message"]
+
+
+def test_open_code_requests_per_phone_capped(api):
+    for _ in range(3):
+        assert api.post("registryPhone", {"phone": "79260000077"}).status_code == 200
+    response = api.post("registryPhone", {"phone": "8 926 000-00-77"})
+    assert response.status_code == 429
+    assert _error(response)["code"] == "too_many_requests"
+    assert api.post("registryPhone", {"phone": "79260000078"}).status_code == 200

@@ -77,6 +77,10 @@ def _profile_fields(body: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+MAX_OPEN_REQUESTS_PER_PHONE = 3
+"""Unconfirmed, unexpired code requests one phone number may have at once."""
+
+
 def registry_phone(state: ServerState, body: Any) -> dict[str, Any]:
     """Start a phone confirmation and return its request id."""
     body = require_object(body)
@@ -96,6 +100,22 @@ def registry_phone(state: ServerState, body: Any) -> dict[str, Any]:
             "DELETE FROM phone_requests WHERE expires < ?",
             (time.time() - records.STALE_SECONDS,),
         )
+        # Each request allows max_code_attempts guesses, so open requests per
+        # number are capped too; otherwise new requests would make the
+        # 6-digit code guessable.
+        open_requests = connection.execute(
+            "SELECT COUNT(*) FROM phone_requests "
+            "WHERE phone = ? AND expires > ? AND confirmed = 0",
+            (phone, time.time()),
+        ).fetchone()[0]
+        if open_requests >= MAX_OPEN_REQUESTS_PER_PHONE:
+            logger.warning("phone %s: too many open confirmation requests", phone)
+            raise RequestRejected(
+                429,
+                "too_many_requests",
+                f"phone {phone} has {open_requests} unconfirmed code requests; "
+                "confirm one or wait until they expire",
+            )
         connection.execute(
             "INSERT INTO phone_requests (request_id, phone, profile_fields, code_hash, "
             "expires) VALUES (?, ?, ?, ?, ?)",
