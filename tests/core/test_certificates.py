@@ -98,3 +98,25 @@ def test_validity_read_from_certificate() -> None:
     assert certificate.validity_problem() == ""
     past = datetime.datetime(1999, 1, 1, tzinfo=datetime.UTC)
     assert "not valid before" in certificate.validity_problem(past)
+
+
+def test_certificate_times_read_by_rfc_5280() -> None:
+    import datetime
+
+    from chatkeys import der
+    from chatkeys.certificates import _time
+
+    def at(tag: int, text: bytes) -> datetime.datetime | None:
+        return _time(der.Element(tag, text, b""))
+
+    utc = datetime.UTC
+    assert at(0x17, b"491231235959Z") == datetime.datetime(
+        2049, 12, 31, 23, 59, 59, tzinfo=utc
+    )
+    assert at(0x17, b"500101000000Z") == datetime.datetime(1950, 1, 1, tzinfo=utc)
+    assert at(0x18, b"21260101000000Z") == datetime.datetime(2126, 1, 1, tzinfo=utc)
+    assert at(0x17, b"9912312359Z") is None  # no seconds
+    assert at(0x17, b"ab1231235959Z") is None
+    assert at(0x17, b"991331235959Z") is None  # month 13
+    assert at(0x18, b"21260101000000+0300") is None
+    assert at(0x04, b"491231235959Z") is None
