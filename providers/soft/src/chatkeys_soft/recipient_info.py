@@ -14,6 +14,7 @@ Opening and exporting copies lives in `chatkeys_soft.cms`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from chatkeys import der
 from chatkeys.certificates import Certificate
@@ -112,10 +113,17 @@ def parse_key_copy(key_copy: bytes) -> KeyTransCopy | KeyAgreeCopy:
 
     Raises `SoftKeyImportError` (a `KeyImportError`) naming the field at fault
     when the bytes are not DER, not a RecipientInfo of a supported kind, or
-    use algorithms this package does not accept.
+    use algorithms this package does not accept. Results are cached per
+    distinct copy, because a chat's copy is opened again for every message
+    cipher and every re-share; they are immutable and hold no secret.
     """
+    return _parse_key_copy(bytes(key_copy))
+
+
+@lru_cache(maxsize=256)
+def _parse_key_copy(key_copy: bytes) -> KeyTransCopy | KeyAgreeCopy:
     try:
-        element = der.read_single(bytes(key_copy))
+        element = der.read_single(key_copy)
         if element.tag == der.CONTEXT_1:
             return _parse_key_agree(der.children(element))
         parts = der.children(der.expect(element, der.SEQUENCE))
