@@ -34,8 +34,8 @@ from cryptography.hazmat.primitives.serialization import (
     load_der_public_key,
 )
 
+from chatkeys import der
 from chatkeys.providers import Providers
-from chatkeys_soft import der
 from chatkeys_soft.identity import SoftIdentity
 from chatkeys_soft.recipients import recipient_key
 
