@@ -35,6 +35,14 @@ def gost_engine_available() -> bool:
     return result.returncode == 0 and b"[ available ]" in result.stdout
 
 
+def require_gost_engine() -> None:
+    """Skip the calling test without OpenSSL's GOST engine (fail instead in CI)."""
+    skip_unless_tool(
+        gost_engine_available(),
+        "OpenSSL's GOST engine is missing: apt-get install libengine-gost-openssl",
+    )
+
+
 def run_openssl(*args: str | Path, input: bytes | None = None) -> bytes:
     """Run `openssl` with `args`; return stdout, failing the test on an error."""
     result = subprocess.run(
@@ -51,10 +59,7 @@ def run_openssl(*args: str | Path, input: bytes | None = None) -> bytes:
 @pytest.fixture
 def openssl_gost() -> OpenSsl:
     """The `run_openssl` function, after checking that the GOST engine works."""
-    skip_unless_tool(
-        gost_engine_available(),
-        "OpenSSL's GOST engine is missing: apt-get install libengine-gost-openssl",
-    )
+    require_gost_engine()
     return run_openssl
 
 

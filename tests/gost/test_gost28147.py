@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chatkeys.testing import skip_unless_tool
 from chatkeys_gost.errors import GostKeySizeError
 from chatkeys_gost.primitives.gost28147 import (
     SBOX_NAMES,
@@ -21,23 +18,7 @@ from chatkeys_gost.primitives.gost28147 import (
     sbox_rows,
 )
 
-
-@functools.cache
-def gost_engine_available() -> bool:
-    if shutil.which("openssl") is None:
-        return False
-    probe = subprocess.run(
-        ["openssl", "engine", "gost"], capture_output=True, check=False
-    )
-    return probe.returncode == 0
-
-
-def require_gost_engine() -> None:
-    skip_unless_tool(
-        gost_engine_available(),
-        "OpenSSL with the GOST engine is missing: apt-get install "
-        "libengine-gost-openssl",
-    )
+from .conftest import require_gost_engine
 
 
 def openssl_config(directory: Path, sbox: str) -> Path:

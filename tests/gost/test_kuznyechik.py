@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import os
-import shutil
 import subprocess
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chatkeys.testing import skip_unless_tool
 from chatkeys_gost.errors import GostError, GostKeySizeError
 from chatkeys_gost.primitives.kuznyechik import Kuznyechik
+
+from .conftest import require_gost_engine
 
 # RFC 7801 test example.
 KEY = bytes.fromhex("8899aabbccddeeff0011223344556677fedcba98765432100123456789abcdef")
@@ -32,24 +31,6 @@ ROUND_KEYS = [
     "bb44e25378c73123a5f32f73cdb6e517",
     "72e9dd7416bcf45b755dbaa88e4a4043",
 ]
-
-
-@functools.cache
-def gost_engine_available() -> bool:
-    if shutil.which("openssl") is None:
-        return False
-    probe = subprocess.run(
-        ["openssl", "engine", "gost"], capture_output=True, check=False
-    )
-    return probe.returncode == 0
-
-
-def require_gost_engine() -> None:
-    skip_unless_tool(
-        gost_engine_available(),
-        "OpenSSL with the GOST engine is missing: apt-get install "
-        "libengine-gost-openssl",
-    )
 
 
 def test_rfc7801_encrypt() -> None:

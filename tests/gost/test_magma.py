@@ -2,42 +2,23 @@
 
 from __future__ import annotations
 
-import functools
 import os
-import shutil
 import subprocess
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chatkeys.testing import skip_unless_tool
 from chatkeys_gost.errors import GostKeySizeError
 from chatkeys_gost.primitives.magma import Magma
 from chatkeys_gost.primitives.modes import cbc_encrypt
+
+from .conftest import require_gost_engine
 
 # RFC 8891 test example.
 KEY = bytes.fromhex("ffeeddccbbaa99887766554433221100f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff")
 PLAINTEXT = bytes.fromhex("fedcba9876543210")
 CIPHERTEXT = bytes.fromhex("4ee901e5c2d8ca3d")
-
-
-@functools.cache
-def gost_engine_available() -> bool:
-    if shutil.which("openssl") is None:
-        return False
-    probe = subprocess.run(
-        ["openssl", "engine", "gost"], capture_output=True, check=False
-    )
-    return probe.returncode == 0
-
-
-def require_gost_engine() -> None:
-    skip_unless_tool(
-        gost_engine_available(),
-        "OpenSSL with the GOST engine is missing: apt-get install "
-        "libengine-gost-openssl",
-    )
 
 
 def test_rfc8891_encrypt() -> None:

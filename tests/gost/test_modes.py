@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import functools
 import os
-import shutil
 import subprocess
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chatkeys.testing import skip_unless_tool
 from chatkeys_gost.errors import GostKeySizeError
 from chatkeys_gost.primitives import modes
 from chatkeys_gost.primitives.gost28147 import Gost28147
 from chatkeys_gost.primitives.kuznyechik import Kuznyechik
 from chatkeys_gost.primitives.magma import Magma
+
+from .conftest import require_gost_engine
 
 # GOST R 34.13-2015 appendix A.1 (Kuznyechik).
 K_KEY = bytes.fromhex(
@@ -59,24 +58,6 @@ M_VECTORS = {
     "cfb": "db37e0e266903c830d46644c1f9a089c24bdd2035315d38bbcc0321421075505",
     "mac": "154e7210",
 }
-
-
-@functools.cache
-def gost_engine_available() -> bool:
-    if shutil.which("openssl") is None:
-        return False
-    probe = subprocess.run(
-        ["openssl", "engine", "gost"], capture_output=True, check=False
-    )
-    return probe.returncode == 0
-
-
-def require_gost_engine() -> None:
-    skip_unless_tool(
-        gost_engine_available(),
-        "OpenSSL with the GOST engine is missing: apt-get install "
-        "libengine-gost-openssl",
-    )
 
 
 def openssl_enc(cipher: str, key: bytes, iv: bytes, data: bytes) -> bytes:

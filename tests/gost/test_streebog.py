@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from chatkeys.testing import skip_unless_tool
 from chatkeys_gost.primitives.streebog import Streebog, streebog256, streebog512
 
+from .conftest import require_gost_engine
+
 # RFC 6986 example 1: M1 is the digits "0123456789" repeated to 63 bytes.
 M1 = b"012345678901234567890123456789012345678901234567890123456789012"
 # RFC 6986 example 2: M2 is a line of the Igor Tale in Windows-1251, 72 bytes.
@@ -37,24 +39,6 @@ M2_512 = (
     "1e88e62226bfca6f9994f1f2d51569e0daf8475a3b0fe61a5300eee46d961376"
     "035fe83549ada2b8620fcd7c496ce5b33f0cb9dddc2b6460143b03dabac9fb28"
 )
-
-
-@functools.cache
-def gost_engine_available() -> bool:
-    if shutil.which("openssl") is None:
-        return False
-    probe = subprocess.run(
-        ["openssl", "engine", "gost"], capture_output=True, check=False
-    )
-    return probe.returncode == 0
-
-
-def require_gost_engine() -> None:
-    skip_unless_tool(
-        gost_engine_available(),
-        "OpenSSL with the GOST engine is missing: apt-get install "
-        "libengine-gost-openssl",
-    )
 
 
 def openssl_digest(data: bytes, bits: int) -> str:
