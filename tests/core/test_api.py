@@ -14,6 +14,7 @@ from chatkeys.errors import ConfigurationError
         "http://127.0.0.1:8080",
         "http://localhost:8080/",
         "http://[::1]:8080",
+        "http://127.1.2.3:8080",
     ],
 )
 def test_safe_urls_accepted(url: str) -> None:
@@ -21,8 +22,11 @@ def test_safe_urls_accepted(url: str) -> None:
 
 
 def test_plain_http_to_remote_host_rejected() -> None:
-    with pytest.raises(ConfigurationError, match="in clear"):
+    with pytest.raises(ConfigurationError, match="in clear") as caught:
         check_server_url("http://chat.example.org")
+    assert "--allow-plain-http" in str(caught.value)
+    with pytest.raises(ConfigurationError):
+        check_server_url("http://127.0.0.1@chat.example.org")
 
 
 def test_plain_http_allowed_explicitly() -> None:

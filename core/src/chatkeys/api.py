@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import logging
 import random
 import time
@@ -124,7 +125,13 @@ class Attempts:
         return delay
 
 
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def check_server_url(server: str, *, allow_plain_http: bool = False) -> str:
@@ -141,12 +148,13 @@ def check_server_url(server: str, *, allow_plain_http: bool = False) -> str:
         raise ConfigurationError(
             f"invalid server URL {server!r}: expected https://host[:port]"
         )
-    if parsed.scheme == "http" and parsed.host not in LOOPBACK_HOSTS:
+    if parsed.scheme == "http" and not _is_loopback(parsed.host):
         if not allow_plain_http:
             raise ConfigurationError(
                 f"server URL {server!r} uses plain http, which would send the login "
-                "token in clear: use https, or allow plain http explicitly for a "
-                "trusted network"
+                "token in clear: use https, or for a trusted network pass "
+                "--allow-plain-http (CHATKEYS_ALLOW_PLAIN_HTTP=1; "
+                "allow_plain_http=True in the library)"
             )
         logger.warning("using plain http to %s: tokens travel in clear", parsed.host)
     return server.rstrip("/")

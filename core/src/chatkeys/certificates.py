@@ -51,6 +51,8 @@ _KNOWN_ALGORITHMS = {
         KeyAlgorithm("1.2.643.7.1.1.1.1", "GOST R 34.10-2012 256-bit", "chatkeys-gost"),
         KeyAlgorithm("1.2.643.7.1.1.1.2", "GOST R 34.10-2012 512-bit", "chatkeys-gost"),
         KeyAlgorithm("1.2.643.2.2.19", "GOST R 34.10-2001", None),
+        KeyAlgorithm("1.3.101.110", "X25519", None),
+        KeyAlgorithm("1.3.101.111", "X448", None),
         KeyAlgorithm("1.3.101.112", "Ed25519", None),
         KeyAlgorithm("1.3.101.113", "Ed448", None),
         KeyAlgorithm("1.2.840.10040.4.1", "DSA", None),
