@@ -247,3 +247,49 @@ def test_profile_mismatch_not_told_to_install() -> None:
     message = found.describe_algorithm_support(certificate, "komandor")
     assert "pip install" not in message
     assert "only in profile cms, not in 'komandor'" in message
+
+
+def test_certificate_given_as_identity(tmp_path: Path) -> None:
+    path = tmp_path / "only.crt"
+    path.write_bytes(_pem("CERTIFICATE", GOST_256_CERTIFICATE_DER))
+    with pytest.raises(NoProviderError, match="certificate but no private key"):
+        Providers.discover().load_identity(str(path))
+
+
+def test_installed_algorithm_not_sent_to_pip(tmp_path: Path) -> None:
+    from chatkeys import der
+
+    key = der.encode(
+        der.SEQUENCE,
+        der.encode_integer(0),
+        der.encode(der.SEQUENCE, der.encode_oid("1.2.643.7.1.1.1.1")),
+        der.encode(der.OCTET_STRING, b"\x04\x01\x01"),
+    )
+    path = tmp_path / "broken.key"
+    path.write_bytes(
+        _pem("PRIVATE KEY", key) + _pem("CERTIFICATE", GOST_256_CERTIFICATE_DER)
+    )
+    with pytest.raises(Exception) as caught:
+        Providers.discover().load_identity(str(path))
+    assert "pip install" not in str(caught.value)
+
+
+def test_key_and_certificate_of_different_algorithms(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    (tmp_path / "mix.key").write_bytes(key)
+    (tmp_path / "mix.crt").write_bytes(_pem("CERTIFICATE", GOST_256_CERTIFICATE_DER))
+    with pytest.raises(NoProviderError, match="do not belong together"):
+        _only_soft().load_identity(str(tmp_path / "mix.key"))
+
+
+def test_empty_key_file_said_empty(tmp_path: Path) -> None:
+    (tmp_path / "empty.pem").write_bytes(b"")
+    with pytest.raises(NoProviderError, match="is empty"):
+        Providers().load_identity(str(tmp_path / "empty.pem"))

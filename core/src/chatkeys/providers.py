@@ -173,7 +173,13 @@ class Providers:
             secrets=secrets or NoSecrets(),
         )
         if identity is None:
-            raise NoProviderError(explain_unloadable(reference))
+            handled = {
+                algorithm.oid: info.name
+                for info in reversed(self._infos)
+                if info.available
+                for algorithm in info.algorithms
+            }
+            raise NoProviderError(explain_unloadable(reference, handled))
         return identity  # type: ignore[no-any-return]
 
     def generate_identity(self, algorithm: str, subject: str) -> Identity:
