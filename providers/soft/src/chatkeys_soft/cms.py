@@ -56,6 +56,7 @@ from chatkeys_soft.recipients import (
     RecipientId,
     curve_of,
     recipient_key,
+    require_export_strength,
 )
 
 __all__ = [
@@ -130,6 +131,7 @@ def export_key_copy(chat_key: ChatKey, recipient: Certificate) -> bytes:
             f"certificate {recipient.short_id} has neither an RSA key nor an EC key on "
             "P-256, P-384 or P-521"
         )
+    require_export_strength(key, recipient)
     if isinstance(key.public_key, rsa.RSAPublicKey):
         encrypted = key.public_key.encrypt(chat_key.secret, _OAEP_SHA256)
         return der.encode(

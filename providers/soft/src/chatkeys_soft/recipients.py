@@ -100,8 +100,7 @@ def recipient_key(certificate: Certificate) -> RecipientKey | None:
     """Return the export data of `certificate`, or None when it is not this provider's.
 
     Raises `InvalidCertificateError` when the certificate names a handled
-    algorithm but its public key does not parse as one, or is an RSA key
-    shorter than `MINIMUM_RSA_BITS`.
+    algorithm but its public key does not parse as one.
     """
     if not is_own_certificate(certificate):
         return None
@@ -116,15 +115,6 @@ def recipient_key(certificate: Certificate) -> RecipientKey | None:
         raise InvalidCertificateError(
             f"certificate {certificate.short_id}: public key of type "
             f"{type(public_key).__name__} does not fit its algorithm"
-        )
-    if (
-        isinstance(public_key, rsa.RSAPublicKey)
-        and public_key.key_size < MINIMUM_RSA_BITS
-    ):
-        raise InvalidCertificateError(
-            f"certificate {certificate.short_id} has a {public_key.key_size}-bit RSA "
-            f"key; chat keys are exported only to RSA keys of at least "
-            f"{MINIMUM_RSA_BITS} bits, so its owner needs a new certificate"
         )
     curve = (
         public_key.curve if isinstance(public_key, ec.EllipticCurvePublicKey) else None
@@ -161,3 +151,22 @@ def _subject_key_identifier(certificate: Certificate) -> bytes | None:
     except (ValueError, x509.ExtensionNotFound):
         return None
     return extension.value.digest
+
+
+def require_export_strength(key: RecipientKey, certificate: Certificate) -> None:
+    """Raise `InvalidCertificateError` for RSA keys under `MINIMUM_RSA_BITS`.
+
+    Applied to exports only: a chat key is never given to a weak key, while
+    signatures of such keys still verify, so a server can say precisely why
+    it rejects one.
+    """
+    public_key = key.public_key
+    if (
+        isinstance(public_key, rsa.RSAPublicKey)
+        and public_key.key_size < MINIMUM_RSA_BITS
+    ):
+        raise InvalidCertificateError(
+            f"certificate {certificate.short_id} has a {public_key.key_size}-bit RSA "
+            f"key; chat keys are exported only to RSA keys of at least "
+            f"{MINIMUM_RSA_BITS} bits, so its owner needs a new certificate"
+        )
