@@ -200,8 +200,6 @@ def test_register_in_two_steps(
     assert code is not None
     second = _run(
         *common,
-        "--phone",
-        "79990000341",
         "--request-id",
         request_id,
         "--code",
@@ -210,6 +208,11 @@ def test_register_in_two_steps(
     )
     assert second.returncode == 0, second.stderr
     assert "registered certificate" in second.stdout
+    both = _run(*common, "--phone", "79990000341", "--request-id", request_id)
+    assert both.returncode == 2
+    no_code = _run(*common, "--request-id", request_id)
+    assert no_code.returncode == 2
+    assert "--code is required" in no_code.stderr
 
 
 def test_interrupt_exits_130(tmp_path: Path) -> None:

@@ -250,7 +250,9 @@ def login(server: str, identity: str, profile: str | None) -> None:
 @identity_option
 @profile_option
 @click.option(
-    "--phone", required=True, help="Phone number to register, e.g. +7 926 123-45-67."
+    "--phone",
+    default=None,
+    help="Phone number to register, e.g. +7 926 123-45-67 (not with --request-id).",
 )
 @click.option(
     "--request-id",
@@ -268,37 +270,45 @@ def register(
     server: str,
     identity: str,
     profile: str | None,
-    phone: str,
+    phone: str | None,
     request_id: str | None,
     code: str | None,
     name: str,
 ) -> None:
     """Register a phone number and this identity's certificate.
 
-    Without --request-id a code is requested and then prompted for. Scripts
-    run it twice: first with --phone only (it prints the request id and stops
-    when there is no terminal), then with --request-id and --code.
+    With --phone a code is requested and then prompted for. Scripts run it
+    twice: first with --phone (without a terminal it prints the request id
+    and stops), then with --request-id and --code.
     """
+    if (phone is None) == (request_id is None):
+        raise click.UsageError(
+            "pass --phone to request a code, or --request-id (with --code) to "
+            "confirm an earlier request; the request already names its phone"
+        )
+    if code is not None and request_id is None:
+        raise click.UsageError(
+            "--code confirms an earlier request: pass it with --request-id"
+        )
+    if request_id is not None and code is None and not sys.stdin.isatty():
+        raise click.UsageError("--code is required when there is no terminal")
     with _reported():
         found = Providers.discover()
         loaded = found.load_identity(identity, _secrets())
         with Registrar(
             server, found, settings=_settings(), allow_plain_http=_allow_plain_http()
         ) as registrar:
-            if request_id is None:
+            if phone is not None:
                 request_id = registrar.register_phone(
                     phone, **({"profileName": name} if name else {})
                 )
                 console.print(f"confirmation code requested: request id {request_id}")
-                if code is not None:
-                    raise click.UsageError(
-                        "--code confirms an earlier request: pass it with --request-id"
-                    )
                 if not sys.stdin.isatty():
                     console.print(
                         "run again with --request-id and --code to confirm it"
                     )
                     return
+            assert request_id is not None  # set by --request-id or the request above
             if code is None:
                 code = click.prompt("Confirmation code")
             token, _ = registrar.confirm_phone(request_id, code)
