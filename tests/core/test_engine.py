@@ -275,3 +275,17 @@ def test_two_workers_give_same_result(
         assert set(server.chats[f"c{index}"].copies) == {"alice", "bob", "bob2"}
     bob = _sync(server, providers, people, "bob")
     assert bob.ok
+
+
+def test_lost_request_without_store_keeps_key(
+    providers: Providers, people: dict[str, Identity]
+) -> None:
+    server = MemoryServer(providers)
+    server.add_chat(_chat(people, "c1", "alice", "bob"))
+    server.fail_before_commit = 1
+    report = _sync(server, providers, people, "alice")
+    assert report.ok
+    first, second = server.submitted[:2], server.submitted[2:]
+    assert {item["cid"]: item["key"] for item in first} == {
+        item["cid"]: item["key"] for item in second
+    }

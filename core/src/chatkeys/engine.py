@@ -95,6 +95,26 @@ class PendingStore(Protocol):
     def record_outcomes(self, report: SyncReport) -> None: ...
 
 
+class _MemoryPending:
+    """Pending copies kept for one run when the engine has no store."""
+
+    def __init__(self) -> None:
+        self._copies: dict[tuple[str, str], list[KeySubmission]] = {}
+
+    def pending_copies(self, chat_id: str, exporter: str) -> list[KeySubmission]:
+        return list(self._copies.get((chat_id, exporter), ()))
+
+    def save_pending_copies(
+        self, exporter: str, copies: Sequence[KeySubmission]
+    ) -> None:
+        for copy in copies:
+            self._copies.setdefault((copy.chat_id, exporter), []).append(copy)
+
+    def clear_pending_copies(self, chat_id: str) -> None:
+        for key in [key for key in self._copies if key[0] == chat_id]:
+            del self._copies[key]
+
+
 @dataclass(slots=True)
 class _Prepared:
     copies: list[KeySubmission] = field(default_factory=list)
@@ -127,6 +147,9 @@ class SyncEngine:
             identity.certificate, identity.provider
         )
         self.store = store
+        # Copies of new keys are kept even without a store, so a retry within
+        # this run resends the same copies instead of minting another key.
+        self._pending: PendingStore | _MemoryPending = store or _MemoryPending()
         self.policy = policy
         self.batch_size = batch_size
         self.max_rounds = max_rounds
@@ -157,11 +180,8 @@ class SyncEngine:
             failures.recipient_failures.update(prepared.recipient_failures)
             if not prepared.copies:
                 break
-            if self.store is not None:
-                generated = [
-                    c for c in prepared.copies if c.chat_id in prepared.generated
-                ]
-                self.store.save_pending_copies(self._exporter, generated)
+            generated = [c for c in prepared.copies if c.chat_id in prepared.generated]
+            self._pending.save_pending_copies(self._exporter, generated)
 
             yield from self._submit(prepared.copies, report, rejected)
             chat_list = yield from self._fetch(report, ())
@@ -182,7 +202,7 @@ class SyncEngine:
             report.problems = list(chat_list.problems)
             if self.store is not None:
                 self.store.apply_chat_list(chat_list)
-                self._clear_settled(chat_list)
+            self._clear_settled(chat_list)
         return chat_list
 
     def _actionable(
@@ -281,9 +301,7 @@ class SyncEngine:
 
     def _saved_copies(self, chat: Chat, plan: ChatPlan) -> list[KeySubmission] | None:
         """Return the copies an earlier attempt saved for this `new` chat."""
-        if self.store is None:
-            return None
-        saved = self.store.pending_copies(chat.id, self._exporter)
+        saved = self._pending.pending_copies(chat.id, self._exporter)
         if not saved:
             return None
         by_cid = {copy.cid: copy for copy in saved}
@@ -338,12 +356,14 @@ class SyncEngine:
             self._report_progress("submit", sent, len(copies))
 
     def _unknown_outcome(self, report: SyncReport, count: int, cause: str) -> None:
+        # The copies reached the server or may have: they count as sent.
+        report.copies_sent += count
         report.copies_unknown += count
         message = (
             f"the outcome of {count} key copies is unknown ({cause}); the chats "
             "were fetched again to reconcile"
         )
-        logger.warning(message)
+        logger.info(message)  # the report carries it; no second line on stderr
         report.warnings.append(message)
 
     def _apply_result(
@@ -367,17 +387,15 @@ class SyncEngine:
         rejected[(copy.chat_id, copy.cid)] = PendingCertificate(
             copy.pid, copy.cid, result.reason or "rejected", result.message
         )
-        if result.reason == "conflict" and self.store is not None:
+        if result.reason == "conflict":
             # Another client registered the chat's first key; ours is dropped and
             # the winner's key arrives as chatKey in the next fetch.
-            self.store.clear_pending_copies(copy.chat_id)
+            self._pending.clear_pending_copies(copy.chat_id)
 
     def _clear_settled(self, chat_list: ChatList) -> None:
-        if self.store is None:
-            return
         for chat in chat_list.chats:
             if chat.status is not ChatStatus.NEW:
-                self.store.clear_pending_copies(chat.id)
+                self._pending.clear_pending_copies(chat.id)
 
     def _finish(
         self,

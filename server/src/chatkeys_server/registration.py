@@ -78,7 +78,8 @@ def _profile_fields(body: dict[str, Any]) -> dict[str, Any]:
 
 
 MAX_OPEN_REQUESTS_PER_PHONE = 3
-"""Unconfirmed, unexpired code requests one phone number may have at once."""
+"""Open code requests (unconfirmed, unexpired, with attempts left) one phone
+number may have at once."""
 
 
 def registry_phone(state: ServerState, body: Any) -> dict[str, Any]:
@@ -105,8 +106,8 @@ def registry_phone(state: ServerState, body: Any) -> dict[str, Any]:
         # 6-digit code guessable.
         open_requests = connection.execute(
             "SELECT COUNT(*) FROM phone_requests "
-            "WHERE phone = ? AND expires > ? AND confirmed = 0",
-            (phone, time.time()),
+            "WHERE phone = ? AND expires > ? AND confirmed = 0 AND attempts < ?",
+            (phone, time.time(), state.config.max_code_attempts),
         ).fetchone()[0]
         if open_requests >= MAX_OPEN_REQUESTS_PER_PHONE:
             logger.warning("phone %s: too many open confirmation requests", phone)
