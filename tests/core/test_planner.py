@@ -293,38 +293,72 @@ def test_policy_withholds_certificate(
     assert plan.withheld[0].detail == "issuer not trusted"
 
 
+def _certificate_valid_from(year: int = 2020) -> Certificate:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "old")])
+    start = datetime.datetime(year, 1, 1, tzinfo=datetime.UTC)
+    der = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(9)
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.DER)
+    )
+    return Certificate.from_der(der)
+
+
 def test_expired_certificates_withheld(
     chat_json: ChatFactory, certificate_pool: list[Certificate]
 ) -> None:
-    import datetime
-
     cast = Cast(certificate_pool)
+    old = participant_json("p2", "c2old", _certificate_valid_from())
     chat = _parse(
         chat_json(
             status="wait",
-            certificates=[cast.me, cast.contact],
+            certificates=[cast.me, cast.contact, old],
             chat_key=KEY,
-            wait_list=[cast.contact],
+            wait_list=[cast.contact, old],
         )
     )
-    later = datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC)
-    plan = plan_chat(chat, cast.current, now=later)
-    assert plan.action is Action.WAIT
+    plan = plan_chat(chat, cast.current)
+    assert plan.action is Action.RESHARE
+    assert _cids(plan.recipients) == ["c2"]
     assert plan.withheld[0].reason is WithheldReason.CERTIFICATE_NOT_VALID
-    assert "expired on" in plan.withheld[0].detail
+    assert "expired on 2020-01-31" in plan.withheld[0].detail
 
 
-def test_future_certificates_withheld(
+def test_own_expired_certificate_waits(
     chat_json: ChatFactory, certificate_pool: list[Certificate]
 ) -> None:
     import datetime
 
     cast = Cast(certificate_pool)
     chat = _parse(chat_json(status="new", certificates=[cast.me, cast.contact]))
-    earlier = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
-    plan = plan_chat(chat, cast.current, now=earlier)
+    later = datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC)
+    plan = plan_chat(chat, cast.current, now=later)
     assert plan.action is Action.WAIT
-    assert plan.reason is WaitReason.NOTHING_TO_SHARE
-    assert plan.recipients == ()
-    assert {w.reason for w in plan.withheld} == {WithheldReason.CERTIFICATE_NOT_VALID}
-    assert "not valid before" in plan.withheld[0].detail
+    assert plan.reason is WaitReason.CERTIFICATE_NOT_VALID
+    assert "register a new certificate" in plan.detail
+
+
+def test_future_certificates_withheld(
+    chat_json: ChatFactory, certificate_pool: list[Certificate]
+) -> None:
+    cast = Cast(certificate_pool)
+    future = participant_json("p2", "c2new", _certificate_valid_from(2090))
+    chat = _parse(chat_json(status="new", certificates=[cast.me, future]))
+    plan = plan_chat(chat, cast.current)
+    assert plan.action is Action.GENERATE
+    assert _cids(plan.recipients) == ["c1"]
+    assert plan.withheld[0].reason is WithheldReason.CERTIFICATE_NOT_VALID
+    assert "not valid before 2090-01-01" in plan.withheld[0].detail

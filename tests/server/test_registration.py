@@ -276,3 +276,41 @@ def test_open_code_requests_per_phone_capped(api):
     assert response.status_code == 429
     assert _error(response)["code"] == "too_many_requests"
     assert api.post("registryPhone", {"phone": "79260000078"}).status_code == 200
+
+
+def test_login_rejected_after_certificate_expires(api):
+    import datetime
+    import time
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from chatkeys.certificates import Certificate
+    from chatkeys_soft.identity import SoftIdentity
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "brief")])
+    now = datetime.datetime.now(datetime.UTC)
+    der = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(8)
+        .not_valid_before(now - datetime.timedelta(seconds=5))
+        .not_valid_after(now + datetime.timedelta(seconds=2))
+        .sign(key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.DER)
+    )
+    identity = SoftIdentity(Certificate.from_der(der), key, "brief")
+    token, _ = api.registration_token("79260000091")
+    body = {
+        "certificate": identity.certificate.to_api_field(),
+        "sign": api.sign(token.encode(), identity),
+    }
+    assert api.post("certificateRegistration/", body, token=token).status_code == 200
+    time.sleep(3)
+    response = api.post("auth", {"certificate": identity.certificate.to_api_field()})
+    assert response.status_code == 403
+    assert _error(response)["code"] == "certificate_not_valid"

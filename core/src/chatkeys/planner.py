@@ -58,6 +58,8 @@ class WaitReason(enum.StrEnum):
     this certificate may share with."""
     INCONSISTENT = "inconsistent"
     """The server's data contradicts itself (see `ChatPlan.detail`)."""
+    CERTIFICATE_NOT_VALID = "certificate_not_valid"
+    """The current certificate has expired or is not valid yet."""
     DUPLICATE_CHAT = "duplicate_chat"
     """The same chat id appears twice in one response with different contents."""
 
@@ -150,6 +152,14 @@ def plan_chat(
     (default: the current time) are withheld, then `policy` is applied.
     """
     now = now or datetime.datetime.now(datetime.UTC)
+    problem = current.validity_problem(now)
+    if problem:
+        return ChatPlan(
+            chat,
+            Action.WAIT,
+            reason=WaitReason.CERTIFICATE_NOT_VALID,
+            detail=f"{problem}; register a new certificate",
+        )
     own = _find_own(chat.certificates, current)
     if own is None:
         return ChatPlan(

@@ -65,6 +65,12 @@ def start_login(state: ServerState, body: Any) -> dict[str, Any]:
             "unknown_certificate",
             f"{subject} is not registered: register it first",
         )
+    validity = found.certificate.validity_problem()
+    if validity:
+        logger.warning("login with %s rejected: %s", subject, validity)
+        raise RequestRejected(
+            403, "certificate_not_valid", f"{validity}: register a new certificate"
+        )
 
     challenge_id = records.new_id()
     challenge = secrets.token_bytes(CHALLENGE_SIZE)
