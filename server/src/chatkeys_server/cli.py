@@ -102,6 +102,8 @@ def serve(
         app = create_app(config)
     except (ChatkeysError, sqlite3.Error, OSError) as error:
         # Startup failures are the operator's to fix: one line, no traceback.
-        click.echo(f"error: cannot start the server: {error}", err=True)
+        click.echo(
+            f"error: cannot start the server (database {db_path}): {error}", err=True
+        )
         sys.exit(3)
     uvicorn.run(app, host=host, port=port, log_config=None)
