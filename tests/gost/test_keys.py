@@ -64,7 +64,7 @@ def test_cryptopro_set_carries_digest_parameter() -> None:
     assert key.curve is curve_for_oid(GENERATION_PARAMETER_SETS["gost2012-256b"])
 
 
-def test_certificate_without_digest_parameter(  # case C4
+def test_certificate_without_digest_parameter(
     standard_certificates: dict[str, Certificate],
 ) -> None:
     # A TC26-A key whose parameters hold only the parameter set OID.

@@ -187,8 +187,8 @@ def test_format_b_opens(alice: GostIdentity, bob: GostIdentity) -> None:
 
 
 def test_komandor_signature_is_cryptoapi_order(alice: GostIdentity) -> None:
-    # Case C1 through the hooks: reversing a standard signature gives the
-    # komandor one, and each profile rejects the other's order.
+    # Through the hooks, reversing a standard signature gives the komandor
+    # one, and each profile rejects the other's byte order.
     data = b"abc"
     cms_signature = plugin.chatkeys_sign(data, alice, PROFILE_CMS)
     assert cms_signature is not None
@@ -293,7 +293,7 @@ def _gost2001_certificate() -> Certificate:
     return Certificate.from_der(legacy.dump())
 
 
-def test_unhandled_gost_algorithm_named() -> None:  # case C4
+def test_unhandled_gost_algorithm_named() -> None:
     certificate = _gost2001_certificate()
     providers = Providers.discover()
 

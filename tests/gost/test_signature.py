@@ -80,8 +80,8 @@ def test_standard_example_verifies(example: dict[str, object]) -> None:
 
 
 def test_digest_order_only_little_endian_verifies() -> None:
-    # Case C2: exactly one reading of the digest verifies the example, and it
-    # is the little-endian one that `digest_to_integer` uses.
+    # Exactly one reading of the digest verifies the example, and it is the
+    # little-endian one that `digest_to_integer` uses.
     example = EXAMPLE_256
     curve = curve_for_oid(str(example["oid"]))
     d, e = int(example["d"]), int(example["e"])  # type: ignore[call-overload]
@@ -94,7 +94,8 @@ def test_digest_order_only_little_endian_verifies() -> None:
 
 
 def test_cryptoapi_order_is_reversed_standard() -> None:
-    # Case C1: a key pair, the message "abc" and a standard signature S.
+    # A key pair, the message "abc" and a standard signature S (s || r): the
+    # CryptoAPI order is S reversed, and neither order passes for the other.
     curve = curve_for_oid(TC26_256A)
     d = curve.random_scalar()
     public = curve.public_point(d)

@@ -1,4 +1,4 @@
-"""Login state on a token shared by identities and by other code (case C9).
+"""Login state on a token shared by identities and by other code.
 
 Login belongs to the token: a second C_Login fails with
 CKR_USER_ALREADY_LOGGED_IN, and closing the session that logged in logs
