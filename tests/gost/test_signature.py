@@ -95,7 +95,7 @@ def test_digest_order_only_little_endian_verifies() -> None:
 
 def test_cryptoapi_order_is_reversed_standard() -> None:
     # A key pair, the message "abc" and a standard signature S (s || r): the
-    # CryptoAPI order is S reversed, and neither order passes for the other.
+    # CryptoAPI order is S reversed, and S read in CryptoAPI order fails.
     curve = curve_for_oid(TC26_256A)
     d = curve.random_scalar()
     public = curve.public_point(d)
