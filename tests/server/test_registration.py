@@ -162,6 +162,7 @@ def test_registration_rejects_bad_signature(api):
     assert response.status_code == 403
     assert _error(response)["code"] == "bad_signature"
     assert "'sign'" in _error(response)["message"]
+    assert "wire profile 'cms'" in _error(response)["message"]
 
 
 def test_registration_rejects_non_certificate(api):

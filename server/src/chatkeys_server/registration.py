@@ -278,7 +278,8 @@ def register_certificate(
             403,
             "bad_signature",
             "field 'sign' is not a signature of the registration token made with "
-            "the certificate's private key",
+            "the certificate's private key in wire profile "
+            f"{state.checker.profile_for(certificate)!r}",
         )
 
     with state.store.write() as connection:

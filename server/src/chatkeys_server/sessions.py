@@ -135,7 +135,8 @@ def confirm_login(state: ServerState, body: Any) -> dict[str, Any]:
             401,
             "bad_signature",
             "field 'sign' is not a signature of the challenge made with the "
-            "certificate's private key",
+            "certificate's private key in wire profile "
+            f"{state.checker.profile_for(found.certificate)!r}",
         )
 
     token, expires_at = state.tokens.issue_session(found.pid, found.cid)
