@@ -109,7 +109,8 @@ class Providers:
         """
         algorithm = certificate.key_algorithm
         subject = f"certificate {certificate.short_id} uses {algorithm.name}"
-        subject += f" ({algorithm.oid})"
+        if algorithm.oid not in algorithm.name:
+            subject += f" ({algorithm.oid})"
         handling = [
             (info, entry)
             for info in self._infos
