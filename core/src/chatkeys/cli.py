@@ -1,9 +1,9 @@
 """The `chatkeys` command line.
 
-Exit codes: 0 when everything is done, 1 when some chat could not be brought
-to `sync` (the reasons are printed), 2 for a usage error, 3 for any other
-error (its message states what failed and how to fix it), 130 when
-interrupted.
+Exit codes: 0 when everything is done, and 1 when some chat could not be
+brought to `sync` (the reasons are printed). 2 is a usage error, 3 any other
+error (its message states what failed and how to fix it), and 130 an
+interruption.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ json_option = click.option(
     default=60.0,
     show_default=True,
     type=click.FloatRange(min=0.1),
-    help="Seconds to wait for the server to answer one request.",
+    help="Seconds to wait for the server's response to one request.",
 )
 @click.option(
     "--retries",

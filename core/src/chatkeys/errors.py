@@ -69,7 +69,7 @@ class KeyImportError(ProviderError):
     """A key copy cannot be unwrapped with the given identity.
 
     Raised for copies made for another certificate, tampered copies, copies
-    whose exporter is none of the candidate certificates, and malformed bytes.
+    not made by any of the candidate certificates, and malformed bytes.
     """
 
 
@@ -90,7 +90,7 @@ class ChatNotSyncedError(MessageError):
 
 
 class ApiError(ChatkeysError):
-    """The server answered with an error.
+    """The server returned an error response.
 
     `status` is the HTTP status, `code` the error code from the response body
     (empty when the body has none).
@@ -107,7 +107,7 @@ class AuthenticationError(ApiError):
 
 
 class TransportError(ChatkeysError):
-    """The server could not be reached, or did not answer in time.
+    """The server could not be reached, or its response timed out.
 
     `sent` is True when the request may have reached the server, so its
     outcome is unknown and must be reconciled by reading state back.

@@ -56,8 +56,8 @@ class SecretSource(Protocol):
     """Where passphrases and PINs come from.
 
     `get` returns the secret for `name` (for example ``"passphrase"`` or
-    ``"pin"``) or None when this source has none. `description` tells the
-    user what the secret unlocks. Implementations must not log the value.
+    ``"pin"``) or None when this source has none. `description` names,
+    for the user, what the secret unlocks. Implementations must not log the value.
     """
 
     def get(self, name: str, description: str) -> str | None: ...

@@ -54,8 +54,8 @@ class WaitReason(enum.StrEnum):
     NOT_A_PARTICIPANT = "not_a_participant"
     """The current certificate is not among the chat's certificates."""
     NOTHING_TO_SHARE = "nothing_to_share"
-    """The chat is `wait` for the server, but its `waitList` names nobody that
-    this certificate may share with."""
+    """The chat is `wait` for the server, but no certificate in its `waitList`
+    may receive a copy from this certificate."""
     INCONSISTENT = "inconsistent"
     """The server's data contradicts itself (see `ChatPlan.detail`)."""
     CERTIFICATE_NOT_VALID = "certificate_not_valid"
@@ -65,7 +65,7 @@ class WaitReason(enum.StrEnum):
 
 
 class WithheldReason(enum.StrEnum):
-    """Why one certificate does not get a copy."""
+    """The reason one certificate gets no copy."""
 
     NOT_A_PARTICIPANT = "not_a_participant"
     """The `waitList` names a certificate that the chat's `certificates` do not list."""
@@ -89,8 +89,8 @@ class ChatPlan:
     """The decision for one chat.
 
     `recipients` are the certificates to export to (for GENERATE and RESHARE),
-    `withheld` those deliberately skipped, `reason` and `detail` say why a
-    chat waits.
+    `withheld` those deliberately skipped, and `reason` and `detail` give the
+    cause when a chat waits.
     """
 
     chat: Chat

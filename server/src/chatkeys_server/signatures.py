@@ -1,9 +1,9 @@
 """Signature checks through the installed crypto providers.
 
-The wire profile of a check follows the certificate's key algorithm: the
-configured profile when a provider lists it for that algorithm (``komandor``
-for GOST by default), otherwise the algorithm's default profile (``cms`` for
-RSA and EC, which have no other).
+The wire profile of a check follows the certificate's key algorithm. It is
+the configured profile when a provider lists it for that algorithm
+(``komandor`` for GOST by default). Otherwise it is the algorithm's default
+profile, which is ``cms`` for RSA and EC.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ class SignatureChecker:
         """Return the wire profile for signatures and copies of `certificate`.
 
         That is the configured profile when a provider lists it for the
-        certificate's algorithm, else the first (default) profile a provider
-        lists for that algorithm, so a third-party provider's own profile
-        works too, and ``cms`` when no provider handles the algorithm.
+        certificate's algorithm. Otherwise it is the first (default) profile a
+        provider lists for that algorithm, so a third-party provider's own
+        profile works too, and ``cms`` when no provider handles the algorithm.
         """
         fallback = ""
         for info in self.providers.infos:

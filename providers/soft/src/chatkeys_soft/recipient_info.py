@@ -115,7 +115,8 @@ def parse_key_copy(key_copy: bytes) -> KeyTransCopy | KeyAgreeCopy:
     when the bytes are not DER, not a RecipientInfo of a supported kind, or
     use algorithms this package does not accept. Results are cached per
     distinct copy, because a chat's copy is opened again for every message
-    cipher and every re-share; they are immutable and hold no secret.
+    cipher and every re-share. The results are immutable and contain no
+    secret.
     """
     return _parse_key_copy(bytes(key_copy))
 
